@@ -1,0 +1,34 @@
+# Every target creates and uses a local virtualenv (.venv); nothing is installed by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up, create the database, generate the default synthetic force and report on it
+run: install
+	$(BIN)/iom init
+	$(BIN)/iom synth --seed 1 --replace
+	$(BIN)/iom summary
+
+## test: set up (with test extras) and run the whole suite
+test: install
+	scripts/system-deps
+	$(BIN)/python -m pytest -n 2
+
+## bench: benchmarks at default and national scale (prints measured figures)
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) iom.db build *.egg-info src/*.egg-info

@@ -1,0 +1,37 @@
+"""`make bench`: runs every ``benchmarks/bench_*.py`` module's ``main()`` in turn.
+
+Benchmarks print the figures they measure (times, peak memory, ratios within one run);
+they never assert a speed. ``python benchmarks/run.py NAME`` runs just ``bench_NAME``."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    modules = sorted(HERE.glob("bench_*.py"))
+    if wanted:
+        modules = [m for m in modules if m.stem.removeprefix("bench_") in wanted]
+    if not modules:
+        print("no benchmarks matched", file=sys.stderr)
+        return 1
+    sys.path.insert(0, str(HERE))
+    for path in modules:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f"== {path.stem}", flush=True)
+        started = time.perf_counter()
+        module.main()
+        print(f"   ({path.stem} took {time.perf_counter() - started:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,86 @@
+"""IOM cohorts: the classification catalogue, memberships over time, and the append-only
+histories of risk level and of management (offender type, lead agency, LOMU, officer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from iom.db import Base
+from iom.register.models import _in
+
+RISK_LEVELS = ("High", "Medium", "Low")
+OFFENDER_TYPES = ("Core", "Vulnerable", "Risk", "Sex Offender Management")
+LEAD_AGENCIES = ("Police", "National Probation Service", "Probation provider (CRC)", "Youth Offending Team")
+FRAMEWORK_GROUPS = ("Fixed", "Flex", "Free")
+
+
+class Classification(Base):
+    __tablename__ = "cohort_classifications"
+    __table_args__ = (CheckConstraint(_in("framework_group", FRAMEWORK_GROUPS), name="framework_group"),)
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    framework_group: Mapped[str] = mapped_column(String(8))
+    published_count: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class CohortMembership(Base):
+    """A person's time in one classification; current while ``exited_on`` is null or later."""
+
+    __tablename__ = "cohort_memberships"
+    __table_args__ = (
+        CheckConstraint("exited_on IS NULL OR exited_on >= adopted_on", name="exit_after_adoption"),
+        Index("ix_memberships_person_class", "person_id", "classification_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    classification_code: Mapped[str] = mapped_column(ForeignKey("cohort_classifications.code"))
+    adopted_on: Mapped[dt.date] = mapped_column(Date)
+    adoption_reason: Mapped[str | None] = mapped_column(Text)
+    exited_on: Mapped[dt.date | None] = mapped_column(Date)
+    exit_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RiskLevelRecord(Base):
+    """Append-only: the level in force from ``effective_from`` until the next record."""
+
+    __tablename__ = "risk_level_history"
+    __table_args__ = (
+        CheckConstraint(_in("level", RISK_LEVELS), name="level"),
+        Index("ix_risk_person_effective", "person_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    level: Mapped[str] = mapped_column(String(8))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(80))
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ManagementRecord(Base):
+    """Append-only: who manages a person and how, from ``effective_from``."""
+
+    __tablename__ = "management_history"
+    __table_args__ = (
+        CheckConstraint(_in("offender_type", OFFENDER_TYPES), name="offender_type"),
+        CheckConstraint(_in("lead_agency", LEAD_AGENCIES), name="lead_agency"),
+        Index("ix_management_person_effective", "person_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    offender_type: Mapped[str] = mapped_column(String(32))
+    lead_agency: Mapped[str] = mapped_column(String(40))
+    lomu_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    officer: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

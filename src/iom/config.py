@@ -1,0 +1,24 @@
+"""Settings read from the environment (prefix ``IOM_``), with embedded defaults."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IOM_", env_file=".env", extra="ignore")
+
+    #: SQLAlchemy URL of the operational database. SQLite file by default, no server.
+    database_url: str = "sqlite:///iom.db"
+    #: Where `iom export` and the analytics put Parquet files when no directory is named.
+    data_dir: Path = Path("data")
+    #: Rows per batch when streaming imports and bulk inserts.
+    batch_size: int = 20_000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

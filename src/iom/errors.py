@@ -1,0 +1,11 @@
+"""Errors a user can act on: the CLI prints them plainly and exits non-zero."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input or environment, explained in words; never shown as a traceback."""
+
+
+class NotFound(UserError):
+    """The record does not exist, or is outside the caller's scope (indistinguishable)."""

@@ -1,0 +1,57 @@
+"""`iom synth`: generate the synthetic force."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from iom.synth import params
+from iom.synth.service import Progress as SynthProgress
+from iom.synth.service import generate_force, reset_database
+
+
+class RichProgress(SynthProgress):
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task = bar.add_task("generating", total=None)
+
+    def step(self, label: str) -> None:
+        self.bar.update(self.task, description=label)
+
+    def start_writing(self, total: int) -> None:
+        self.bar.update(self.task, total=total, completed=0, description="writing rows")
+
+    def advance(self, rows: int) -> None:
+        self.bar.advance(self.task, rows)
+
+
+def register(app: typer.Typer) -> None:
+    from iom.cli import console, state
+
+    @app.command()
+    def synth(
+        ctx: typer.Context,
+        seed: int = typer.Option(1, help="Random seed: the same seed gives identical data."),
+        people: int = typer.Option(params.DEFAULT_PEOPLE, help="Size of the offending population."),
+        as_of: dt.datetime = typer.Option(
+            params.REFERENCE_DATE.isoformat(), "--as-of", formats=["%Y-%m-%d"],
+            help="Reference date: history runs ten years up to it, calibrated to the published figures."),
+        replace: bool = typer.Option(False, "--replace", help="Drop ALL data in the database first."),
+    ) -> None:
+        """Generate a fictional force calibrated to the published figures (see README)."""
+        engine = state(ctx).engine
+        if replace:
+            reset_database(engine)
+        started = time.perf_counter()
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=True) as bar:
+            result = generate_force(engine, seed=seed, people=people, as_of=as_of.date(),
+                                    progress=RichProgress(bar))
+        console.print(
+            f"synthetic force (seed {seed}, as of {result.as_of}) written in "
+            f"{time.perf_counter() - started:.1f} s: "
+            + ", ".join(f"{n:,} {table}" for table, n in result.rows.items())
+        )

@@ -1,0 +1,120 @@
+"""Calibration targets and generator parameters, with where each comes from.
+
+Published figures (``PUBLISHED_*``) are reproduced exactly at the reference date; the rest
+are modelling assumptions, named so a force can see and change them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+#: The date of the published cohort figures (seed paper 000 §18-19, "Mar 2019").
+REFERENCE_DATE = dt.date(2019, 3, 31)
+DEFAULT_PEOPLE = 200_000
+HISTORY_YEARS = 10
+#: At or above this population the published cohort is reproduced exactly; below it the
+#: cohort targets shrink in proportion, so small test forces stay plausible.
+FULL_COHORT_POPULATION = 20_000
+
+PUBLISHED_MEMBERS = 6_501
+PUBLISHED_RISK = {"High": 614, "Medium": 1_164, "Low": 4_723}
+PUBLISHED_CLASSIFICATIONS = {
+    "BURGLARY": 4_047,
+    "ROBBERY": 4_107,
+    "VEHICLE": 4_539,
+    "MSV": 5_690,
+    "OCG": 382,
+    "USG": 320,
+    "PPO": 380,
+    "DYO": 78,
+    "HCCU": 14,
+    "MAPPA": 296,
+}
+#: Seed paper 000 §25: IOM offenders per NPU. These add to 5,710, not 6,501: the current
+#: cohort is shared out in proportion.
+PUBLISHED_NPU_OFFENDERS = {
+    "WS": 910, "WV": 1_106, "SW": 801, "DY": 613, "SH": 363,
+    "CV": 364, "BE": 850, "BW": 338, "BN": 146, "BS": 219,
+}
+#: Table A (seed paper 000 §38): out-of-court disposals by financial year. The 2017/18
+#: parts are used (they add to 8,260; the published total says 7,764).
+PUBLISHED_OOCD = {
+    2017: {"adult_caution": 3_269, "adult_cr": 3_126, "youth_caution": 610, "youth_cr": 1_255},
+    2018: {"adult_caution": 2_399, "adult_cr": 2_818, "youth_caution": 329, "youth_cr": 841},
+}
+#: Share of adult cautions that are conditional (assumption; Table A does not split them).
+CONDITIONAL_SHARE_OF_ADULT_CAUTIONS = 0.25
+
+#: Mean recorded crimes per offender over ten years, outside DA incidents (1.43M / 200k).
+MEAN_GENERAL_CRIMES = 7.15
+
+#: Offence families: share of recorded crime among offenders (assumption shaped on ONS
+#: police-recorded crime by offence group) and the catalogue codes within each family.
+FAMILIES: dict[str, tuple[float, dict[str, float]]] = {
+    "theft": (0.26, {"046/01": 0.45, "049/09": 0.18, "049/01": 0.07, "039/01": 0.06, "040/01": 0.05,
+                     "044/01": 0.02, "054/01": 0.08, "053/01": 0.05, "053/07": 0.01, "061/01": 0.03}),
+    "burglary": (0.07, {"028/01": 0.55, "030/01": 0.30, "030/02": 0.08, "028/04": 0.04, "029/01": 0.03}),
+    "vehicle": (0.06, {"045/01": 0.45, "048/01": 0.25, "126/01": 0.12, "037/02": 0.06, "058/02": 0.12}),
+    "robbery": (0.025, {"034/01": 0.80, "034/02": 0.18, "034/HC": 0.02}),
+    "violence": (0.28, {"105/01": 0.45, "008/06": 0.22, "008/01": 0.04, "005/01": 0.02, "008/20": 0.06,
+                        "008/30": 0.03, "008/41": 0.06, "008/40": 0.03, "008/50": 0.02, "008/51": 0.01,
+                        "008/90": 0.04, "008/81": 0.015, "002/00": 0.002, "004/01": 0.001, "001/00": 0.001}),
+    "weapons": (0.03, {"010/01": 0.75, "010/02": 0.15, "081/02": 0.07, "081/01": 0.03}),
+    "drugs": (0.08, {"092/07": 0.45, "092/06": 0.20, "092/04": 0.20, "092/05": 0.10, "092/01": 0.04, "092/10": 0.01}),
+    "public_order": (0.06, {"125/10": 0.30, "125/01": 0.25, "009/01": 0.20, "066/01": 0.15, "062/01": 0.03,
+                            "009/HC": 0.03, "125/HC": 0.03, "125/05": 0.01}),
+    "damage": (0.08, {"058/09": 0.55, "058/01": 0.30, "056/02": 0.08, "056/01": 0.02, "058/HC": 0.05}),
+    "sexual": (0.015, {"017/04": 0.40, "088/01": 0.15, "086/01": 0.20, "019/07": 0.15, "020/01": 0.07, "019/16": 0.03}),
+    "other": (0.035, {"802/01": 0.35, "805/01": 0.25, "804/01": 0.10, "080/01": 0.20, "099/01": 0.05,
+                      "096/01": 0.03, "099/05": 0.02}),
+    "hate": (0.005, {"105/HC": 0.35, "008/H6": 0.15, "008/HC": 0.03, "008/4H": 0.15, "008/9H": 0.12,
+                     "NC/HI1": 0.20}),
+}
+#: DA incidents (crime and non-crime) between partners or family members.
+DA_OFFENCES = {
+    "105/DA": 0.30, "NC/DA1": 0.20, "NC/DA2": 0.15, "008/D6": 0.08, "008/4D": 0.05, "008/79": 0.06,
+    "058/DA": 0.06, "008/3D": 0.02, "008/5D": 0.02, "008/80": 0.04, "008/10": 0.02, "008/DA": 0.005,
+    "005/DA": 0.002, "019/DA": 0.008, "001/DA": 0.0002,
+}
+#: Which offence family each offence-based classification leans on, and by how much.
+CLASSIFICATION_FAMILIES = {
+    "BURGLARY": {"burglary": 0.25},
+    "ROBBERY": {"robbery": 0.20},
+    "VEHICLE": {"vehicle": 0.25},
+    "MSV": {"violence": 0.20, "weapons": 0.06},
+    "OCG": {"drugs": 0.25, "weapons": 0.08},
+    "USG": {"weapons": 0.12, "violence": 0.10},
+    "PPO": {"theft": 0.20, "burglary": 0.10},
+    "DYO": {"theft": 0.10, "damage": 0.10},
+    "HCCU": {"theft": 0.25, "drugs": 0.15},
+    "MAPPA": {"sexual": 0.30, "violence": 0.10},
+}
+#: IOM effect on an adopted person's offending rate (assumption): a rise in the six months
+#: that lead to adoption, a fall while managed, and a lower rate after exit.
+RATE_BEFORE_ADOPTION = 1.6
+RATE_DURING = 0.65
+RATE_AFTER_EXIT = 0.40
+#: Outcome probabilities by gravity (charge, caution, conditional caution, community
+#: resolution, NFA): assumptions shaped on Home Office outcome statistics.
+OUTCOME_BY_GRAVITY = {
+    1: (0.10, 0.07, 0.01, 0.20, 0.62),
+    2: (0.22, 0.08, 0.03, 0.10, 0.57),
+    3: (0.35, 0.05, 0.03, 0.02, 0.55),
+    4: (0.55, 0.01, 0.00, 0.00, 0.44),
+}
+#: ONS 2021 ethnicity shares among the force's offenders (assumption, West Midlands shape).
+ETHNICITY_SHARES = {
+    "W_BRI": 0.60, "W_IRI": 0.01, "W_GYP": 0.005, "W_ROM": 0.005, "W_OTH": 0.03,
+    "A_PAK": 0.08, "A_IND": 0.035, "A_BAN": 0.02, "A_CHI": 0.003, "A_OTH": 0.012,
+    "B_CAR": 0.05, "B_AFR": 0.035, "B_OTH": 0.01,
+    "M_WBC": 0.04, "M_WBA": 0.005, "M_WAS": 0.005, "M_OTH": 0.01,
+    "O_ARA": 0.005, "O_OTH": 0.01, "NS": 0.025,
+}
+#: Probability of each vulnerability marker for (other offenders, IOM members).
+MARKER_RATES = {
+    "MENTAL_HEALTH": (0.15, 0.35),
+    "SUBSTANCE_MISUSE": (0.20, 0.45),
+    "HOMELESSNESS": (0.05, 0.12),
+    "CARE_LEAVER": (0.04, 0.15),
+    "LEARNING_DISABILITY": (0.03, 0.06),
+    "EXPLOITATION": (0.01, 0.04),
+}

@@ -1,0 +1,51 @@
+"""The `iom` command as a user meets it: help everywhere, plain errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def iom(*args: str, env_url: str | None = None) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "iom.cli"]
+    if env_url:
+        cmd += ["--db", env_url]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["init", "--help"], ["synth", "--help"], ["summary", "--help"]])
+def test_help(args):
+    result = iom(*args)
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [("nosuchdb://x", "bad database URL"),
+     ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot connect")],
+)
+def test_bad_database_url_is_a_plain_error(url, message):
+    result = iom("summary", env_url=url)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_synth_on_an_uninitialised_database_says_what_to_do(scratch_db):
+    result = iom("synth", "--people", "1000", env_url=scratch_db.url)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+
+
+def test_init_synth_summary_round_trip(scratch_db):
+    assert iom("init", env_url=scratch_db.url).returncode == 0
+    synth = iom("synth", "--seed", "9", "--people", "1000", env_url=scratch_db.url)
+    assert synth.returncode == 0, synth.stderr
+    out = iom("summary", "--json", "--as-of", "2019-03-31", env_url=scratch_db.url)
+    data = json.loads(out.stdout)
+    assert data["current_members"] == round(6501 * 1000 / 20000)
+    assert sum(data["risk"].values()) == data["current_members"]

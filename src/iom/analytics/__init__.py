@@ -1,0 +1,2 @@
+"""Reoffending measures, cost of crime and before/during/after adoption, read through DuckDB
+from the operational database or from Parquet exports (``iom export DIR``)."""

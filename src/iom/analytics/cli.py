@@ -1,0 +1,96 @@
+"""`iom measures` (reoffending by unit, both definitions) and `iom adoption` (before/during/after)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+
+def _open(ctx, parquet: Path | None):
+    from iom.analytics.source import connect
+    from iom.cli import state
+
+    # Measures need only cohort members and their crimes: read no more than that.
+    return connect(parquet_dir=parquet) if parquet else connect(engine=state(ctx).engine, scope="cohort")
+
+
+def _pounds(pence) -> str:
+    if pd.isna(pence):
+        return "–"
+    return f"{'−' if pence < 0 else ''}£{abs(pence) / 100:,.0f}"
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    frame = frame.copy()
+    if "index_date" in frame:
+        frame["index_date"] = frame["index_date"].astype(str)
+    return json.loads(frame.to_json(orient="records"))
+
+
+def register(app: typer.Typer) -> None:
+    from iom.cli import console
+
+    @app.command()
+    def measures(
+        ctx: typer.Context,
+        by: str = typer.Option("npu", "--by", help="force, npu, lomu, classification or offender_type."),
+        start: dt.datetime = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="Index date: the cohort on this day (default: latest fully observed)."),
+        follow_up: int = typer.Option(12, "--follow-up", help="Follow-up months."),
+        wait: int = typer.Option(6, "--wait", help="Months allowed for an offence to be proven after the follow-up."),
+        parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports (iom export DIR) instead of the database."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Reoffending rate, frequency and cost of crime: police-recorded and proven side by side."""
+        from iom.analytics.service import reoffending_measures
+
+        frame = reoffending_measures(
+            _open(ctx, parquet), by=by, start=start.date() if start else None, follow_up_months=follow_up, wait_months=wait
+        )
+        if as_json:
+            print(json.dumps(_records(frame), indent=2))
+            return
+        table = Table(title=f"IOM cohort on {frame['index_date'].iloc[0]} by {by}: {follow_up}-month follow-up")
+        for col in ("group", "offenders", "recorded rate (95%)", "freq.", "cost", "proven rate (95%)", "freq.", "cost"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        for r in frame.itertuples():
+            table.add_row(
+                str(r.group), f"{r.offenders:,}",
+                f"{r.recorded_rate:.1%} ({r.recorded_lower:.0%}–{r.recorded_upper:.0%})",
+                f"{r.recorded_per_offender:.2f}", _pounds(r.recorded_cost_pence),
+                f"{r.proven_rate:.1%} ({r.proven_lower:.0%}–{r.proven_upper:.0%})",
+                f"{r.proven_per_offender:.2f}", _pounds(r.proven_cost_pence),
+            )
+        console.print(table)
+
+    @app.command()
+    def adoption(
+        ctx: typer.Context,
+        as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last day counted (default: latest crime)."),
+        parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports instead of the database."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Offences and cost of crime 6 months before adoption, during, and 3 months after, per NPU."""
+        from iom.analytics.service import before_during_after, cost_avoided_per_day
+
+        frame = before_during_after(_open(ctx, parquet), as_of=as_of.date() if as_of else None)
+        if as_json:
+            print(json.dumps(_records(frame), indent=2))
+            return
+        table = Table(title="IOM cohort before / during / after adoption (offences, and per offender-month)")
+        for col in ("NPU", "offenders", "before", "during", "after", "£ per o-m before", "£ per o-m during", "£ avoided/day"):
+            table.add_column(col, justify="left" if col == "NPU" else "right")
+        for r in frame.to_dict(orient="records"):
+            cells = [str(r["npu"]), f"{r['offenders']:,}"]
+            for w in ("before", "during", "after"):
+                rate = r[f"{w}_offences_per_offender_month"]
+                cells.append(f"{r[f'{w}_offences']:,} ({'–' if pd.isna(rate) else f'{rate:.3f}'})")
+            cells += [_pounds(r["before_cost_pence_per_offender_month"]), _pounds(r["during_cost_pence_per_offender_month"]),
+                      _pounds(r["cost_avoided_pence_per_day"])]
+            table.add_row(*cells)
+        console.print(table)
+        console.print(f"Cost of crime avoided per day across the force: {_pounds(cost_avoided_per_day(frame))}")

@@ -1,0 +1,256 @@
+"""Reoffending measures (police-recorded and proven, side by side), frequency and cost of
+crime by unit, cohort and classification, and before/during/after adoption.
+
+Every function takes a DuckDB connection from ``iom.analytics.source.connect`` and returns a
+pandas DataFrame; money is integer pence. Definitions (``shared/reference/domain.md``):
+
+* **police-recorded**: any crime (as suspect or offender) committed in the follow-up after
+  the index date and recorded by its end;
+* **proven** (MoJ): committed in the follow-up and proven by a charge or caution
+  (``PROVEN_OUTCOMES``) by the end of the follow-up plus the waiting period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from iom.analytics.source import latest_date
+from iom.errors import UserError
+from iom.register.models import PROVEN_OUTCOMES
+
+GROUPINGS = ("force", "npu", "lomu", "classification", "offender_type")
+DEFINITIONS = ("recorded", "proven")
+#: Days in an average calendar month: rates per offender-month compare unequal windows.
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _months(n: int) -> str:
+    return f"INTERVAL {int(n)} MONTH"
+
+
+def _date(d: dt.date) -> str:
+    return f"DATE '{d.isoformat()}'"
+
+
+def register_cohort(con: duckdb.DuckDBPyConnection, *, start: dt.date, by: str = "npu", name: str = "cohort") -> None:
+    """People in the IOM cohort on ``start`` as a table (person_id, index_date, grp)."""
+    if by not in GROUPINGS:
+        raise UserError(f"unknown grouping {by!r}: choose from {', '.join(GROUPINGS)}")
+    d = _date(start)
+    active = f"adopted_on <= {d} AND (exited_on IS NULL OR exited_on >= {d})"
+    if by == "classification":
+        sql = f"SELECT DISTINCT person_id, {d} AS index_date, classification_code AS grp FROM cohort_memberships WHERE {active}"
+    else:
+        grp = {
+            "force": "(SELECT min(code) FROM units WHERE kind = 'force')",
+            "npu": "coalesce(p.home_npu, 'unknown')",
+            "lomu": "coalesce(u.parent_code, 'unknown')",
+            "offender_type": "coalesce(mh.offender_type, 'unknown')",
+        }[by]
+        sql = f"""
+            SELECT m.person_id, {d} AS index_date, {grp} AS grp
+            FROM (SELECT DISTINCT person_id FROM cohort_memberships WHERE {active}) m
+            JOIN people p ON p.id = m.person_id
+            LEFT JOIN units u ON u.code = p.home_npu
+            LEFT JOIN (
+                SELECT person_id, arg_max(offender_type, effective_from) AS offender_type
+                FROM management_history WHERE effective_from <= {d} GROUP BY person_id
+            ) mh ON mh.person_id = m.person_id
+        """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+
+def measures_for_cohort(
+    con: duckdb.DuckDBPyConnection, *, cohort: str = "cohort", follow_up_months: int = 12, wait_months: int = 6
+) -> pd.DataFrame:
+    """Binary rate (Wilson 95%), frequency and cost per group of a cohort table with columns
+    (person_id, index_date, grp), under both definitions."""
+    proven = ", ".join(repr(o) for o in PROVEN_OUTCOMES)
+    fu, wait = _months(follow_up_months), _months(follow_up_months + wait_months)
+    frame = con.execute(
+        f"""
+        WITH c AS (SELECT grp, person_id, min(index_date) AS index_date FROM {cohort} GROUP BY grp, person_id),
+        off AS (
+            SELECT c.grp, c.person_id, cr.recorded_on, cr.outcome, cr.outcome_on, coc.cost_pence,
+                   CAST(c.index_date + {fu} AS DATE) AS fu_end, CAST(c.index_date + {wait} AS DATE) AS wait_end
+            FROM c
+            JOIN crimes cr ON cr.person_id = c.person_id
+                AND cr.committed_on > c.index_date AND cr.committed_on <= CAST(c.index_date + {fu} AS DATE)
+            JOIN offences o ON o.code = cr.offence_code AND CAST(o.is_crime AS BOOLEAN)
+            JOIN cost_of_crime coc ON coc.category = o.cost_category
+        ),
+        per AS (
+            SELECT grp, person_id,
+                count(*) FILTER (WHERE recorded_on <= fu_end) AS rec_n,
+                coalesce(sum(cost_pence) FILTER (WHERE recorded_on <= fu_end), 0) AS rec_cost,
+                count(*) FILTER (WHERE outcome IN ({proven}) AND outcome_on <= wait_end) AS pro_n,
+                coalesce(sum(cost_pence) FILTER (WHERE outcome IN ({proven}) AND outcome_on <= wait_end), 0) AS pro_cost
+            FROM off GROUP BY grp, person_id
+        )
+        SELECT c.grp AS "group", count(*) AS offenders,
+            count(*) FILTER (WHERE per.rec_n > 0) AS recorded_reoffenders,
+            CAST(coalesce(sum(per.rec_n), 0) AS BIGINT) AS recorded_offences,
+            CAST(coalesce(sum(per.rec_cost), 0) AS BIGINT) AS recorded_cost_pence,
+            count(*) FILTER (WHERE per.pro_n > 0) AS proven_reoffenders,
+            CAST(coalesce(sum(per.pro_n), 0) AS BIGINT) AS proven_offences,
+            CAST(coalesce(sum(per.pro_cost), 0) AS BIGINT) AS proven_cost_pence
+        FROM c LEFT JOIN per ON per.grp = c.grp AND per.person_id = c.person_id
+        GROUP BY c.grp ORDER BY c.grp
+        """
+    ).df()
+    return _add_rates(frame)
+
+
+def _add_rates(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    n = frame["offenders"].to_numpy()
+    for d in DEFINITIONS:
+        k = frame[f"{d}_reoffenders"].to_numpy()
+        off = frame[f"{d}_offences"].to_numpy()
+        lo, hi = proportion_confint(k, np.maximum(n, 1), method="wilson")
+        frame[f"{d}_rate"] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        frame[f"{d}_lower"], frame[f"{d}_upper"] = lo, hi
+        frame[f"{d}_per_offender"] = np.where(n > 0, off / np.maximum(n, 1), np.nan)
+        frame[f"{d}_per_reoffender"] = np.where(k > 0, off / np.maximum(k, 1), np.nan)
+        frame[f"{d}_cost_pence"] = frame[f"{d}_cost_pence"].astype("int64")
+    order = ["group", "offenders"] + [
+        f"{d}_{m}" for d in DEFINITIONS
+        for m in ("reoffenders", "rate", "lower", "upper", "offences", "per_offender", "per_reoffender", "cost_pence")
+    ]
+    return frame[order]
+
+
+def default_start(con: duckdb.DuckDBPyConnection, *, follow_up_months: int = 12, wait_months: int = 6) -> dt.date:
+    """The latest index date whose follow-up and waiting period the data fully cover."""
+    last = latest_date(con)
+    return (pd.Timestamp(last) - pd.DateOffset(months=follow_up_months + wait_months)).date()
+
+
+def reoffending_measures(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: str = "npu",
+    start: dt.date | None = None,
+    follow_up_months: int = 12,
+    wait_months: int = 6,
+) -> pd.DataFrame:
+    """Measures for the IOM cohort on ``start`` (default: latest fully-observed date), by group."""
+    start = start or default_start(con, follow_up_months=follow_up_months, wait_months=wait_months)
+    register_cohort(con, start=start, by=by)
+    out = measures_for_cohort(con, follow_up_months=follow_up_months, wait_months=wait_months)
+    out.insert(1, "index_date", start)
+    return out
+
+
+def all_measures(con: duckdb.DuckDBPyConnection, *, start: dt.date | None = None, follow_up_months: int = 12, wait_months: int = 6) -> dict[str, pd.DataFrame]:
+    """Every grouping at once (what the report and the benchmark use)."""
+    return {
+        by: reoffending_measures(con, by=by, start=start, follow_up_months=follow_up_months, wait_months=wait_months)
+        for by in GROUPINGS
+    }
+
+
+def before_during_after(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date | None = None,
+    before_months: int = 6,
+    after_months: int = 3,
+) -> pd.DataFrame:
+    """The seed's NPU table (6 months before adoption, during, 3 months after), with rates per
+    offender-month so windows of different lengths compare, and the cost avoided per day.
+
+    A person's IOM spell runs from their first adoption to their last exit (open while any
+    membership is open); windows are half-open [start, end) and end at ``as_of``. Cost avoided
+    per day = (before − during cost per offender-day) × members current on ``as_of``."""
+    as_of = as_of or latest_date(con)
+    d = _date(as_of)
+    frame = con.execute(
+        f"""
+        WITH spell AS (
+            SELECT person_id, min(adopted_on) AS adopted_on,
+                CASE WHEN bool_or(exited_on IS NULL) THEN NULL ELSE max(exited_on) END AS exited_on
+            FROM cohort_memberships WHERE adopted_on <= {d} GROUP BY person_id
+        ),
+        s AS (
+            SELECT sp.person_id, coalesce(p.home_npu, 'unknown') AS npu, sp.adopted_on, sp.exited_on,
+                (sp.exited_on IS NULL OR sp.exited_on > {d}) AS current
+            FROM spell sp JOIN people p ON p.id = sp.person_id
+        ),
+        w AS (
+            SELECT person_id, npu, 'before' AS win, CAST(adopted_on - {_months(before_months)} AS DATE) AS ws, adopted_on AS we FROM s
+            UNION ALL
+            SELECT person_id, npu, 'during', adopted_on, CASE WHEN current THEN {d} ELSE exited_on END FROM s
+            UNION ALL
+            SELECT person_id, npu, 'after', exited_on, least(CAST(exited_on + {_months(after_months)} AS DATE), {d})
+            FROM s WHERE NOT current
+        ),
+        o AS (
+            SELECT w.npu, w.win, count(cr.id) AS offences, coalesce(sum(coc.cost_pence), 0) AS cost_pence
+            FROM w
+            JOIN crimes cr ON cr.person_id = w.person_id AND cr.committed_on >= w.ws AND cr.committed_on < w.we
+            JOIN offences f ON f.code = cr.offence_code AND CAST(f.is_crime AS BOOLEAN)
+            JOIN cost_of_crime coc ON coc.category = f.cost_category
+            GROUP BY w.npu, w.win
+        ),
+        e AS (
+            SELECT npu, win, count(DISTINCT person_id) AS people, sum(greatest(date_diff('day', ws, we), 0)) AS days
+            FROM w GROUP BY npu, win
+        )
+        SELECT e.npu, e.win, e.people, e.days, coalesce(o.offences, 0) AS offences, coalesce(o.cost_pence, 0) AS cost_pence,
+            (SELECT count(*) FROM s WHERE s.npu = e.npu AND s.current) AS current_members
+        FROM e LEFT JOIN o ON o.npu = e.npu AND o.win = e.win
+        """
+    ).df()
+    if frame.empty:
+        raise UserError(f"no IOM cohort memberships on or before {as_of}")
+    wide = frame.pivot(index="npu", columns="win", values=["people", "days", "offences", "cost_pence"]).fillna(0)
+    wide.columns = [f"{win}_{m}" for m, win in wide.columns]
+    current = frame.groupby("npu")["current_members"].max()
+    offenders = frame[frame["win"] == "during"].set_index("npu")["people"]
+    out = pd.DataFrame(index=sorted(frame["npu"].unique()))
+    out["offenders"] = offenders.reindex(out.index).fillna(0).astype(int)
+    out["current_members"] = current.reindex(out.index).fillna(0).astype(int)
+    _bda_rates(out, wide)
+    total = _bda_total(out, wide)
+    out = pd.concat([out, total])
+    out.index.name = "npu"
+    return out.reset_index()
+
+
+def _bda_rates(out: pd.DataFrame, wide: pd.DataFrame) -> None:
+    def col(name: str) -> pd.Series:
+        series = wide[name] if name in wide else pd.Series(0, index=wide.index)
+        return series.reindex(out.index).fillna(0)
+
+    for win in ("before", "during", "after"):
+        months = col(f"{win}_days") / DAYS_PER_MONTH
+        out[f"{win}_offences"] = col(f"{win}_offences").astype(int)
+        out[f"{win}_cost_pence"] = col(f"{win}_cost_pence").astype("int64")
+        out[f"{win}_offender_months"] = months.round(1)
+        safe = months.where(months > 0)
+        out[f"{win}_offences_per_offender_month"] = out[f"{win}_offences"] / safe
+        out[f"{win}_cost_pence_per_offender_month"] = out[f"{win}_cost_pence"] / safe
+    per_day_before = out["before_cost_pence_per_offender_month"] / DAYS_PER_MONTH
+    per_day_during = out["during_cost_pence_per_offender_month"] / DAYS_PER_MONTH
+    out["cost_avoided_pence_per_day"] = ((per_day_before - per_day_during) * out["current_members"]).round().astype("Int64")
+
+
+def _bda_total(out: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame:
+    total = pd.DataFrame(index=["all"])
+    total["offenders"] = out["offenders"].sum()
+    total["current_members"] = out["current_members"].sum()
+    sums = wide.sum().to_frame().T
+    sums.index = ["all"]
+    _bda_rates(total, sums)
+    return total
+
+
+def cost_avoided_per_day(bda: pd.DataFrame) -> int:
+    """The force's cost of crime avoided per day, in pence (the seed's "£75,000 per day")."""
+    return int(bda.loc[bda["npu"] == "all", "cost_avoided_pence_per_day"].iloc[0])

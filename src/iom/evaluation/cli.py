@@ -1,0 +1,140 @@
+"""`iom evaluate` (a CSV table, or a programme built from the register) and `iom randomise`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from iom.errors import UserError
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{x * 100:.1f}%"
+
+
+def print_result(console, result: dict) -> None:
+    if "programme" in result:
+        console.print(f"[bold]{result['programme']}[/]: {result['description']}")
+    table = Table(title=f"{result['event_col']} by {result['group_col']} (control: {result['control']})")
+    for col in ("group", "n", "events", "rate", "95% interval"):
+        table.add_column(col, justify="left" if col == "group" else "right")
+    for g in result["groups"]:
+        table.add_row(g["group"], f"{g['n']:,}", f"{g['events']:,}", _pct(g["rate"]), f"{_pct(g['lower'])} to {_pct(g['upper'])}")
+    console.print(table)
+    for c in result["comparisons"]:
+        console.print(
+            f"[bold]{c['group']}[/] vs control: difference {c['difference'] * 100:.1f} points "
+            f"({c['difference_lower'] * 100:.1f} to {c['difference_upper'] * 100:.1f}); "
+            f"relative reduction {_pct(c['relative_reduction'])} "
+            f"({_pct(c['relative_reduction_lower'])} to {_pct(c['relative_reduction_upper'])}); "
+            f"{c['test']} p = {c['p_value']:.3g}; power at the observed difference {_pct(c['power'])} "
+            f"(n for 80%: {c['n_for_80_power'] or '–'}); power for 5 points {_pct(c['power_for_min_effect'])}"
+        )
+        console.print(f"  [bold]{c['verdict']}[/]: {c['statement']}")
+    if "survival" in result:
+        s = result["survival"]
+        console.print(f"Log-rank: chi² {s['logrank_statistic']:.3f}, p = {s['logrank_p']:.3g}")
+        for c in s["curves"]:
+            console.print(
+                f"  {c['group']}: n {c['n']}, events {c['events']}, survival at horizon {_pct(c['survival_at_horizon'])}, "
+                f"median {c['median'] if c['median'] is not None else 'not reached'}"
+            )
+        if s.get("cox_error"):
+            console.print(f"  Cox model: {s['cox_error']}")
+        for h in s["hazard_ratios"]:
+            console.print(
+                f"  Cox {h['covariate']}: HR {h['hazard_ratio']:.3f} ({h['lower']:.3f} to {h['upper']:.3f}), p = {h['p']:.3g}"
+                + (" [unstable fit: do not rely on it]" if h["unstable"] else "")
+            )
+    for r in result.get("roi", []):
+        console.print(
+            f"Return on investment, {r['group']}: £{r['avoided_pence'] / 100:,.0f} of crime avoided for "
+            f"£{r['programme_cost_pence'] / 100:,.0f}: {r['ratio']:.1f}:1 (95% range {r['ratio_lower']:.1f} to {r['ratio_upper']:.1f})"
+        )
+    for m in result.get("matched", []):
+        console.print(f"Matched {m['group']}: {m['matched_pairs']} of {m['treated']} matched (caliper {m['caliper_logit']:.3f} on the logit)")
+        bal = Table(title="balance (standardised mean differences)")
+        for col in ("covariate", "before", "after"):
+            bal.add_column(col)
+        for b in m["balance"]:
+            bal.add_row(b["covariate"], f"{b['smd_before']:.3f}", "–" if b["smd_after"] is None else f"{b['smd_after']:.3f}")
+        console.print(bal)
+        if "effect" in m:
+            e = m["effect"]
+            console.print(f"  matched effect: {e['difference'] * 100:.1f} points ({e['difference_lower'] * 100:.1f} to {e['difference_upper'] * 100:.1f}); {e['verdict']}")
+
+
+def register(app: typer.Typer) -> None:
+    from iom.cli import console, state
+
+    @app.command()
+    def evaluate(
+        ctx: typer.Context,
+        file: Path = typer.Argument(None, help="CSV with one row per person.", show_default=False),
+        group_col: str = typer.Option(None, "--group-col", help="Column naming each person's group."),
+        control: str = typer.Option(None, "--control", help="Value of the group column for the control group."),
+        event_col: str = typer.Option(None, "--event-col", help="Binary outcome column (0/1, true/false, yes/no)."),
+        time_col: str = typer.Option(None, "--time-col", help="Days to first event or censoring: adds survival and Cox."),
+        covariates: str = typer.Option(None, "--covariates", help="Comma-separated columns: Cox covariates and propensity matching."),
+        horizon: float = typer.Option(None, "--horizon", help="Time at which to read survival (same unit as --time-col)."),
+        cost_col: str = typer.Option(None, "--cost-col", help="Cost of crime per person in the follow-up, in pence: adds return on investment."),
+        programme_cost: float = typer.Option(None, "--programme-cost", help="What the programme cost, in pounds (with --cost-col)."),
+        programme: str = typer.Option(None, "--programme", help="Evaluate a programme built from the register (see --list-programmes)."),
+        follow_up: int = typer.Option(12, "--follow-up", help="Follow-up months for --programme."),
+        as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last date of data for --programme (default: latest crime)."),
+        list_programmes: bool = typer.Option(False, "--list-programmes", help="List the programmes the register can define."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Treatment against control: rates with intervals, tests, power, verdict; survival and matching."""
+        if list_programmes:
+            from iom.evaluation.programmes import PROGRAMMES
+
+            for name, p in PROGRAMMES.items():
+                console.print(f"[bold]{name}[/]: {p.description}")
+            return
+        if programme:
+            if file is not None:
+                raise UserError("give either a FILE or --programme, not both")
+            from iom.evaluation.programmes import evaluate_programme
+
+            result = evaluate_programme(
+                state(ctx).engine, name=programme, follow_up_months=follow_up, as_of=as_of.date() if as_of else None
+            )
+        else:
+            if file is None:
+                raise UserError("give a CSV FILE (with --group-col, --control and --event-col) or --programme NAME")
+            missing = [o for o, v in (("--group-col", group_col), ("--control", control), ("--event-col", event_col)) if not v]
+            if missing:
+                raise UserError(f"missing option(s): {', '.join(missing)}")
+            from iom.evaluation.service import evaluate_csv
+
+            result = evaluate_csv(
+                file, group_col=group_col, control=control, event_col=event_col, time_col=time_col,
+                covariates=[c.strip() for c in covariates.split(",") if c.strip()] if covariates else None,
+                horizon=horizon, cost_col=cost_col,
+                programme_cost_pence=None if programme_cost is None else int(round(programme_cost * 100)),
+            )
+        if as_json:
+            print(json.dumps(result, indent=2))
+        else:
+            print_result(console, result)
+
+    @app.command()
+    def randomise(
+        referrals: Path = typer.Argument(..., help="Text file with one referral id per line."),
+        log: Path = typer.Option(..., "--log", help="Append-only allocation log (JSON lines)."),
+        trial: str = typer.Option(..., "--trial", help="Trial name."),
+        seed: int = typer.Option(..., "--seed", help="Seed; fixed for the life of the trial."),
+    ) -> None:
+        """Block-randomise new referrals into control/treatment and append them to the log."""
+        from iom.evaluation.randomise import randomise as do_randomise
+
+        if not referrals.exists():
+            raise UserError(f"file not found: {referrals}")
+        ids = [line.strip() for line in referrals.read_text().splitlines() if line.strip()]
+        for a in do_randomise(ids, log_path=log, seed=seed, trial=trial):
+            console.print(f"{a['sequence']:>5}  {a['referral_id']}  block {a['block']}  {a['arm']}")

@@ -1,0 +1,91 @@
+"""Reproducible block randomisation of referrals, with an append-only allocation log.
+
+The log is a JSON-lines file: one line per allocation, never rewritten. Re-running with
+the same seed and referrals gives the same arms; a referral already in the log is refused,
+so nobody can be re-randomised into the arm someone prefers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from iom.errors import UserError
+
+
+def block_allocations(
+    referral_ids: list[str], *, seed: int, arms: tuple[str, ...] = ("control", "treatment"), block_sizes: tuple[int, ...] = (4, 6)
+) -> list[dict]:
+    """Permuted blocks of randomly chosen size, each holding every arm equally often."""
+    for size in block_sizes:
+        if size % len(arms):
+            raise UserError(f"block size {size} is not a multiple of the {len(arms)} arms")
+    if len(set(referral_ids)) != len(referral_ids):
+        raise UserError("referral ids must be unique")
+    rng = np.random.default_rng(seed)
+    out: list[dict] = []
+    block = 0
+    while len(out) < len(referral_ids):
+        size = int(rng.choice(block_sizes))
+        seq = list(np.repeat(arms, size // len(arms)))
+        rng.shuffle(seq)
+        block += 1
+        for arm in seq:
+            if len(out) == len(referral_ids):
+                break
+            out.append({"sequence": len(out) + 1, "referral_id": referral_ids[len(out)], "block": block, "block_size": size, "arm": str(arm)})
+    return out
+
+
+def read_log(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def randomise(
+    referral_ids: list[str], *, log_path: Path, seed: int, trial: str, arms: tuple[str, ...] = ("control", "treatment"),
+    today: dt.date | None = None,
+) -> list[dict]:
+    """Allocate new referrals and append them to the log. The sequence continues from the
+    trial's existing entries, so the whole log replays from the seed."""
+    log = read_log(log_path)
+    previous = [e for e in log if e["trial"] == trial]
+    if previous and previous[0]["seed"] != seed:
+        raise UserError(f"trial {trial!r} was started with seed {previous[0]['seed']}, not {seed}")
+    seen = {e["referral_id"] for e in previous}
+    clash = sorted(seen.intersection(referral_ids))
+    if clash:
+        raise UserError(f"already randomised in trial {trial!r}: {', '.join(clash[:5])}")
+    everyone = [e["referral_id"] for e in previous] + list(referral_ids)
+    allocations = block_allocations(everyone, seed=seed, arms=arms)[len(previous):]
+    day = (today or dt.date.today()).isoformat()
+    prev_hash = previous[-1]["hash"] if previous else ""
+    with log_path.open("a", encoding="utf-8") as fh:
+        for a in allocations:
+            entry = {"trial": trial, "seed": seed, "arms": list(arms), **a, "allocated_on": day}
+            entry["hash"] = hashlib.sha256((prev_hash + json.dumps(entry, sort_keys=True)).encode()).hexdigest()[:16]
+            prev_hash = entry["hash"]
+            fh.write(json.dumps(entry, sort_keys=True) + "\n")
+            a.update(entry)
+    return allocations
+
+
+def verify_log(log_path: Path, trial: str) -> bool:
+    """True if the trial's entries replay from their seed and their hash chain is unbroken."""
+    entries = [e for e in read_log(log_path) if e["trial"] == trial]
+    if not entries:
+        return True
+    replay = block_allocations([e["referral_id"] for e in entries], seed=entries[0]["seed"], arms=tuple(entries[0]["arms"]))
+    prev = ""
+    for e, r in zip(entries, replay):
+        if e["arm"] != r["arm"]:
+            return False
+        body = {k: v for k, v in e.items() if k != "hash"}
+        if hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode()).hexdigest()[:16] != e["hash"]:
+            return False
+        prev = e["hash"]
+    return True

@@ -1,0 +1,174 @@
+"""Evaluate any table: groups against a control on a binary outcome, with survival, Cox and
+matched comparisons when the table has the columns for them."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from iom.errors import UserError
+from iom.evaluation.binary import compare, wilson
+from iom.evaluation.matching import propensity_match
+from iom.evaluation.roi import roi_from_costs
+from iom.evaluation.survival import survival_analysis
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"file not found: {path}")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from None
+    if frame.empty:
+        raise UserError(f"{path} has no rows")
+    return frame
+
+
+def _binary(frame: pd.DataFrame, col: str) -> pd.Series:
+    """0/1, true/false or yes/no, nothing else; missing values are refused."""
+    s = frame[col]
+    if s.isna().any():
+        raise UserError(f"event column {col!r} has {int(s.isna().sum())} missing value(s)")
+    mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "y": 1, "n": 0, "1.0": 1, "0.0": 0}
+    as_text = s.astype(str).str.strip().str.lower()
+    bad = sorted(set(as_text) - set(mapping))
+    if bad:
+        raise UserError(
+            f"event column {col!r} must be binary (0/1, true/false, yes/no); found {', '.join(map(repr, bad[:5]))}"
+        )
+    return as_text.map(mapping).astype(int)
+
+
+def _control_value(series: pd.Series, control: str):
+    """Match the control given on the command line against the column's values as text."""
+    values = {str(v): v for v in series.dropna().unique()}
+    if str(control) not in values:
+        shown = ", ".join(sorted(values)[:10])
+        raise UserError(f"control value {control!r} has no members in the group column (values: {shown})")
+    return values[str(control)]
+
+
+def validate(frame: pd.DataFrame, *, group_col: str, event_col: str, time_col: str | None, covariates: list[str]) -> None:
+    needed = [group_col, event_col] + ([time_col] if time_col else []) + covariates
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise UserError(
+            f"column(s) not found: {', '.join(missing)} (the table has: {', '.join(map(str, frame.columns))})"
+        )
+    if frame[group_col].isna().any():
+        raise UserError(f"group column {group_col!r} has missing values")
+    if time_col:
+        t = pd.to_numeric(frame[time_col], errors="coerce")
+        if t.isna().any():
+            raise UserError(f"time column {time_col!r} must be numbers (days to event or censoring) with none missing")
+        if (t < 0).any():
+            raise UserError(f"time column {time_col!r} has negative values")
+
+
+def evaluate_frame(
+    frame: pd.DataFrame,
+    *,
+    group_col: str,
+    control: str,
+    event_col: str,
+    time_col: str | None = None,
+    covariates: list[str] | None = None,
+    horizon: float | None = None,
+    caliper_sd: float = 0.2,
+    cost_col: str | None = None,
+    programme_cost_pence: int | None = None,
+) -> dict:
+    """The full evaluation as a JSON-ready dict."""
+    covariates = covariates or []
+    validate(frame, group_col=group_col, event_col=event_col, time_col=time_col,
+             covariates=covariates + ([cost_col] if cost_col else []))
+    if (cost_col is None) != (programme_cost_pence is None):
+        raise UserError("return on investment needs both a cost column and the programme cost")
+    if frame.empty:
+        raise UserError("the table has no rows")
+    frame = frame.copy()
+    frame["_event"] = _binary(frame, event_col)
+    control_value = _control_value(frame[group_col], control)
+    frame["_group"] = frame[group_col].astype(str)
+    control_s = str(control_value)
+    groups = sorted(g for g in frame["_group"].unique() if g != control_s)
+    if not groups:
+        raise UserError(f"only the control group {control!r} is present: nothing to compare")
+
+    counts = frame.groupby("_group")["_event"].agg(["size", "sum"])
+    ctrl_n, ctrl_k = int(counts.loc[control_s, "size"]), int(counts.loc[control_s, "sum"])
+    result: dict = {
+        "group_col": group_col,
+        "control": control_s,
+        "event_col": event_col,
+        "n": int(len(frame)),
+        "groups": [
+            {"group": g, **wilson(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"])).as_dict()}
+            for g in [control_s] + groups
+        ],
+        "comparisons": [
+            {"group": g, **compare(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]), ctrl_k, ctrl_n).as_dict()}
+            for g in groups
+        ],
+    }
+    if time_col:
+        frame["_time"] = pd.to_numeric(frame[time_col])
+        surv = survival_analysis(
+            frame, group_col="_group", control=control_s, time_col="_time", event_col="_event",
+            covariates=covariates, horizon=horizon,
+        )
+        result["survival"] = surv.as_dict()
+        for h in result["survival"]["hazard_ratios"]:
+            h["covariate"] = h["covariate"].replace("_group=", f"{group_col}=", 1)
+    if cost_col:
+        costs = pd.to_numeric(frame[cost_col], errors="coerce")
+        if costs.isna().any():
+            raise UserError(f"cost column {cost_col!r} must be numbers (pence of cost of crime per person)")
+        control_costs = costs[frame["_group"] == control_s]
+        result["roi"] = [
+            {"group": g, **roi_from_costs(costs[frame["_group"] == g], control_costs,
+                                          programme_cost_pence=programme_cost_pence).as_dict()}
+            for g in groups
+        ]
+    if covariates:
+        result["matched"] = []
+        for g in groups:
+            sub = frame[frame["_group"].isin([g, control_s])].reset_index(drop=True)
+            m = propensity_match(sub, treated=sub["_group"] == g, covariates=covariates, caliper_sd=caliper_sd)
+            entry = {
+                "group": g,
+                "treated": m.treated,
+                "matched_pairs": m.matched_pairs,
+                "caliper_logit": m.caliper,
+                "balance": _clean(m.balance_records()),
+            }
+            if m.matched_pairs:
+                mt = m.matched[m.matched["_group"] == g]["_event"]
+                mc = m.matched[m.matched["_group"] == control_s]["_event"]
+                entry["effect"] = compare(int(mt.sum()), len(mt), int(mc.sum()), len(mc)).as_dict()
+            result["matched"].append(entry)
+    return _clean(result)
+
+
+def evaluate_csv(path: Path | str, **kwargs) -> dict:
+    return evaluate_frame(read_table(path), **kwargs)
+
+
+def _clean(obj):
+    """NaN and numpy scalars into JSON-safe values."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj

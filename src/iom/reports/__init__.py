@@ -1,0 +1,1 @@
+"""Board report: self-contained HTML with charts rendered to inline images (no network)."""

@@ -1,0 +1,223 @@
+"""Build the board report: one self-contained HTML file (charts as inline PNG, no scripts,
+no network), every figure computed by the function named beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from iom.analytics import service as analytics
+from iom.analytics.source import connect, latest_date, latest_in_database
+from iom.errors import UserError
+from iom.evaluation import seed_tables
+from iom.evaluation.binary import format_p
+from iom.evaluation.programmes import programme_evaluation
+from iom.evaluation.survival import kaplan_meier
+from iom.reports import charts
+
+#: Programmes evaluated in the report (see ``iom evaluate --list-programmes``).
+REPORT_PROGRAMMES = ("oocd-vs-charge", "iom-ppo", "iom-burglary")
+
+
+@dataclass
+class Section:
+    title: str
+    source: str  # the named function(s) that computed it
+    images: list[tuple[str, str]] = field(default_factory=list)  # (alt text, data URI)
+    tables: list[str] = field(default_factory=list)  # HTML
+    paragraphs: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def _pounds(pence) -> str:
+    if pd.isna(pence):
+        return "–"
+    return f"{'−' if pence < 0 else ''}£{abs(pence) / 100:,.0f}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x * 100:.1f}%"
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, border=0, classes="data", escape=True, na_rep="–")
+
+
+def measures_section(con, *, by: str, title: str, chart: bool) -> Section:
+    s = Section(title, "iom.analytics.service.reoffending_measures")
+    m = analytics.reoffending_measures(con, by=by)
+    s.paragraphs.append(
+        f"IOM cohort on {m['index_date'].iloc[0]}, followed for 12 months. Police-recorded: any crime "
+        "recorded in the follow-up. Proven: proven by charge or caution within a further 6 months."
+    )
+    if chart:
+        s.images.append((f"reoffending rate by {by} with 95% intervals",
+                         charts.to_data_uri(charts.rates_with_intervals(m, title=f"Reoffending by {by} (95% Wilson intervals)"))))
+    shown = pd.DataFrame({
+        by: m["group"], "offenders": m["offenders"],
+        "recorded rate (95%)": [f"{_pct(r)} ({_pct(lo)}–{_pct(hi)})" for r, lo, hi in zip(m.recorded_rate, m.recorded_lower, m.recorded_upper)],
+        "per offender": m["recorded_per_offender"].round(2), "per reoffender": m["recorded_per_reoffender"].round(2),
+        "recorded cost": m["recorded_cost_pence"].map(_pounds),
+        "proven rate (95%)": [f"{_pct(r)} ({_pct(lo)}–{_pct(hi)})" for r, lo, hi in zip(m.proven_rate, m.proven_lower, m.proven_upper)],
+        "proven per offender": m["proven_per_offender"].round(2), "proven cost": m["proven_cost_pence"].map(_pounds),
+    })
+    s.tables.append(_table(shown))
+    return s
+
+
+def adoption_section(con, *, as_of: dt.date) -> Section:
+    s = Section("Before, during and after adoption, by NPU",
+                "iom.analytics.service.before_during_after, iom.analytics.service.cost_avoided_per_day")
+    bda = analytics.before_during_after(con, as_of=as_of)
+    avoided = analytics.cost_avoided_per_day(bda)
+    s.paragraphs.append(
+        "Six months before adoption, the time in the cohort, and three months after exit. The windows differ in "
+        "length, so offences and cost are also given per offender-month. Cost of crime avoided per day across "
+        f"the force (before minus during cost per offender-day, times current members): <b>{_pounds(avoided)}</b>."
+    )
+    s.images.append(("offences per offender-month before, during and after adoption by NPU",
+                     charts.to_data_uri(charts.before_during_after(bda[bda["npu"] != "all"], title="Offences per offender-month"))))
+    shown = pd.DataFrame({"NPU": bda["npu"], "offenders": bda["offenders"]})
+    for w in ("before", "during", "after"):
+        shown[f"{w} £"] = bda[f"{w}_cost_pence"].map(_pounds)
+        shown[f"{w} offences"] = bda[f"{w}_offences"]
+        shown[f"{w} per o-m"] = bda[f"{w}_offences_per_offender_month"].round(3)
+    shown["£ avoided per day"] = bda["cost_avoided_pence_per_day"].map(_pounds)
+    s.tables.append(_table(shown))
+    return s
+
+
+def programme_section(con, *, name: str, as_of: dt.date, follow_up_months: int = 12) -> Section:
+    s = Section(f"Programme: {name}", "iom.evaluation.programmes.evaluate_programme, iom.evaluation.survival.kaplan_meier")
+    frame, result = programme_evaluation(con, name=name, follow_up_months=follow_up_months, as_of=as_of)
+    s.paragraphs.append(f"{html.escape(result['description'])}; intake {result['intake'][0]} to {result['intake'][1]}, "
+                        f"{follow_up_months}-month follow-up.")
+    groups = pd.DataFrame(result["groups"])
+    s.tables.append(_table(pd.DataFrame({
+        "group": groups["group"], "n": groups["n"], "reoffended": groups["events"],
+        "rate (95%)": [f"{_pct(r)} ({_pct(lo)}–{_pct(hi)})" for r, lo, hi in zip(groups.rate, groups.lower, groups.upper)],
+    })))
+    comps = []
+    for c in result["comparisons"]:
+        comps.append({**c, "label": f"{c['group']} (all)"})
+        s.paragraphs.append(f"<b>{html.escape(c['verdict'])}</b>: {html.escape(c['statement'])}")
+    for m in result.get("matched", []):
+        if "effect" in m:
+            comps.append({**m["effect"], "label": f"{m['group']} (matched, {m['matched_pairs']} pairs)"})
+            s.paragraphs.append(f"Matched on {', '.join(b['covariate'] for b in m['balance'])}: "
+                                f"<b>{html.escape(m['effect']['verdict'])}</b>: {html.escape(m['effect']['statement'])}")
+        s.tables.append(_table(pd.DataFrame(m["balance"])[["covariate", "smd_before", "smd_after"]].round(3)))
+    s.images.append(("difference in reoffending against control with 95% range",
+                     charts.to_data_uri(charts.comparison_intervals(comps, title="Difference against control (Newcombe 95%)"))))
+    curves = [kaplan_meier(g["days"], g["reoffended"], label=str(k)) for k, g in frame.groupby("group")]
+    s.images.append(("Kaplan-Meier curves of time to first reoffence",
+                     charts.to_data_uri(charts.survival_curves(curves, title="Time to first reoffence (Kaplan–Meier)"))))
+    if "survival" in result:
+        sv = result["survival"]
+        hr = next((h for h in sv["hazard_ratios"] if h["covariate"].startswith("group=")), None)
+        text = f"Log-rank {format_p(sv['logrank_p'])}."
+        if sv.get("cox_error"):
+            text += f" No Cox model: {html.escape(sv['cox_error'])}."
+        if hr:
+            text += (f" Cox hazard ratio (adjusted for {', '.join(h['covariate'] for h in sv['hazard_ratios'] if h is not hr)}): "
+                     f"{hr['hazard_ratio']:.2f} ({hr['lower']:.2f} to {hr['upper']:.2f}).")
+            if hr["unstable"]:
+                text += " The Cox model did not fit cleanly (separation or collinearity): do not rely on it."
+        s.paragraphs.append(text)
+    return s
+
+
+def seed_section() -> Section:
+    s = Section("The seed papers' course tables, recomputed", "iom.evaluation.seed_tables.reproduce")
+    rows = []
+    for name in ("B", "D", "E", "F", "G"):
+        r = seed_tables.reproduce(name)
+        ok = sum(c["reproduced"] for c in r["cells"])
+        rows.append({"table": name, "title": r["title"], "percentages reproduced": f"{ok} of {len(r['cells'])}",
+                     "discrepancies": "; ".join(r["discrepancies"]) or "none"})
+    s.tables.append(_table(pd.DataFrame(rows)))
+    roi = seed_tables.reproduce("D")["roi"]
+    s.paragraphs.append(
+        f"Table D's stated return on investment is {roi['stated_ratio']}:1. Counting {html.escape(roi['assumptions'])}, "
+        f"the table gives {roi['ratio']:.1f}:1 (95% range {roi['ratio_lower']:.1f} to {roi['ratio_upper']:.1f}); "
+        "the paper does not say how it costed its figure."
+    )
+    return s
+
+
+def _safe(build, title: str) -> Section:
+    try:
+        return build()
+    except UserError as exc:
+        return Section(title, "", error=str(exc))
+
+
+def build_report(
+    out_dir: Path | str, *, engine: Engine | None = None, con: duckdb.DuckDBPyConnection | None = None,
+    as_of: dt.date | None = None, programmes: tuple[str, ...] = REPORT_PROGRAMMES,
+) -> Path:
+    """Write ``out_dir/report.html`` and return its path.
+
+    From a database, other people's crimes are read from five years before the last day only:
+    the programmes' intake year, follow-up and 24-month look-back all fall inside that."""
+    if con is None:
+        last = as_of or latest_in_database(engine)
+        if last is None:
+            raise UserError("the register holds no crimes: load or generate data first")
+        since = (pd.Timestamp(last) - pd.DateOffset(months=60)).date()
+        con = connect(engine=engine, crimes_since=since)
+    as_of = as_of or latest_date(con)
+    sections = [
+        _safe(lambda: measures_section(con, by="npu", title="Reoffending by NPU", chart=True), "Reoffending by NPU"),
+        _safe(lambda: measures_section(con, by="classification", title="Reoffending by cohort classification", chart=True),
+              "Reoffending by cohort classification"),
+        _safe(lambda: measures_section(con, by="offender_type", title="Reoffending by offender type", chart=False),
+              "Reoffending by offender type"),
+        _safe(lambda: adoption_section(con, as_of=as_of), "Before, during and after adoption"),
+        *[_safe(lambda p=p: programme_section(con, name=p, as_of=as_of), f"Programme: {p}") for p in programmes],
+        seed_section(),
+    ]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.html"
+    path.write_text(_TEMPLATE.render(sections=sections, as_of=as_of, generated=dt.date.today()), encoding="utf-8")
+    return path
+
+
+_TEMPLATE = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined).from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>IOM reoffending and evaluation report, {{ as_of }}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table.data { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }
+table.data th, table.data td { padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }
+table.data th { background: #f3f3f3; }
+.source { color: #666; font-size: 0.8em; }
+.error { color: #a00; }
+img { max-width: 100%; display: block; margin: 0.5em 0; }
+</style></head>
+<body>
+<h1>IOM reoffending and evaluation report</h1>
+<p>Data up to {{ as_of }}; generated {{ generated }}. Every figure below is computed from the register by the
+function named under its heading. Intervals are 95%.</p>
+{% for s in sections %}
+<section>
+<h2>{{ s.title | e }}</h2>
+{% if s.source %}<p class="source">computed by {{ s.source | e }}</p>{% endif %}
+{% if s.error %}<p class="error">Not available: {{ s.error | e }}</p>{% endif %}
+{% for p in s.paragraphs %}<p>{{ p }}</p>{% endfor %}
+{% for alt, uri in s.images %}<img alt="{{ alt | e }}" src="{{ uri }}">{% endfor %}
+{% for t in s.tables %}{{ t }}{% endfor %}
+</section>
+{% endfor %}
+</body></html>
+"""
+)

@@ -1,0 +1,1 @@
+"""Users, roles, unit scoping and the append-only audit log."""

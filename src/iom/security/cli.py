@@ -1,0 +1,93 @@
+"""`iom users add|demo|list` and `iom audit verify|export`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from iom.db import session_scope
+from iom.errors import UserError
+from iom.security import audit, service
+from iom.security.models import ROLES
+from iom.security.roles import Principal
+
+CLI_ACTOR = Principal(username="cli", role="administrator")
+
+
+def register(app: typer.Typer) -> None:
+    from iom.cli import console, state
+
+    users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+    audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+    app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
+
+    @users_app.command("add")
+    def add(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="Username."),
+        role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+        lomu: str = typer.Option(None, "--lomu", help="LOMU code (offender managers and supervisors)."),
+        password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    ) -> None:
+        """Add a user; the password is prompted for (or read from stdin), never an argument."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        with session_scope(state(ctx).engine) as session:
+            user = service.add_user(session, username=name, password=password, role=role, lomu_code=lomu)
+            console.print(f"added {user.username} ({user.role}{', LOMU ' + user.lomu_code if user.lomu_code else ''})")
+
+    @users_app.command("demo")
+    def demo(
+        ctx: typer.Context,
+        lomu: str = typer.Option(None, "--lomu", help="LOMU for the demo offender manager and supervisor."),
+    ) -> None:
+        """One demo user per role with a fresh random password, printed once."""
+        with session_scope(state(ctx).engine) as session:
+            logins = service.demo_users(session, lomu_code=lomu)
+        table = Table(title="Demo logins (passwords shown once; run again to reset)")
+        for column in ("username", "role", "LOMU", "password"):
+            table.add_column(column)
+        for login in logins:
+            table.add_row(login.username, login.role, login.lomu_code or "all units", login.password)
+        console.print(table)
+
+    @users_app.command("list")
+    def list_(ctx: typer.Context) -> None:
+        """Users, roles and LOMUs (never passwords)."""
+        with session_scope(state(ctx).engine) as session:
+            rows = [(u.username, u.role, u.lomu_code or "", "yes" if u.active else "no") for u in service.list_users(session)]
+        table = Table()
+        for column in ("username", "role", "LOMU", "active"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+    @audit_app.command("verify")
+    def verify(ctx: typer.Context) -> None:
+        """Recompute the hash chain over the whole log; exit 1 at the first broken row."""
+        with session_scope(state(ctx).engine) as session:
+            result = audit.verify(session)
+        if result.ok:
+            console.print(f"audit log intact: {result.rows:,} rows, hash chain verified")
+            return
+        console.print(f"[bold red]audit log BROKEN[/] at row id {result.first_bad_id}: {result.reason}")
+        raise typer.Exit(1)
+
+    @audit_app.command("export")
+    def export(ctx: typer.Context, file: Path = typer.Argument(..., help="CSV file to write.")) -> None:
+        """Write the whole log (with hashes) to FILE; the export itself is logged."""
+        engine = state(ctx).engine
+        if file.exists() and file.is_dir():
+            raise UserError(f"{file} is a directory")
+        with session_scope(engine) as session:
+            count = audit.export(session, file)
+        audit.record(engine, actor=CLI_ACTOR, action="export", resource="audit_log", purpose="audit export (CLI)",
+                     detail={"file": str(file), "rows": count})
+        console.print(f"wrote {count:,} audit rows to {file}")

@@ -1,0 +1,65 @@
+"""Security tables: users and the hash-chained, append-only audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from iom.db import Base
+from iom.register.models import _in
+
+ROLES = ("offender_manager", "supervisor", "analyst", "mappa_specialist", "administrator")
+#: Roles whose scope is one LOMU, so a user of that role must name one.
+LOMU_ROLES = ("offender_manager", "supervisor")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    #: argon2 hash (pwdlib); the password itself is never stored.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(24))
+    lomu_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Bumped on sign-out: signed session cookies carry it, so older cookies stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """One consultation, disclosure, alteration or erasure (DPA 2018 Part 3, s.62).
+
+    Append-only: the code has no update or delete path, and each row carries the hash of the
+    row before it plus its own content, so ``iom audit verify`` detects any later edit.
+    ``person_id`` has no foreign key on purpose: the log must outlive an erased record."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(16))
+    resource: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PersonNote(Base):
+    """A free-text note on a person's record, written through the person page or the API."""
+
+    __tablename__ = "person_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)

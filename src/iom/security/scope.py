@@ -1,0 +1,118 @@
+"""Access scoping, in one place: every read or write of a person goes through here.
+
+Scope rule (documented in docs/web.md):
+- offender managers and supervisors: people whose current management record (as of the
+  app's reference date) names their LOMU, or whose home NPU belongs to their LOMU;
+- analysts and MAPPA specialists: every unit (analysts see pseudonymised records only);
+- administrators: no person records at all (they manage users and the audit log).
+Anything outside scope raises ``NotFound``, indistinguishable from a missing record."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from iom.cohorts.models import ManagementRecord
+from iom.cohorts.service import active_memberships
+from iom.errors import NotFound
+from iom.register.models import Person, Unit
+from iom.security.roles import Principal
+
+RESTRICTED_CLASSIFICATIONS = ("MAPPA",)
+RESTRICTED_OFFENDER_TYPES = ("Sex Offender Management",)
+
+
+LOMU_ROLES = ("offender_manager", "supervisor")
+FORCE_WIDE_ROLES = ("analyst", "mappa_specialist")
+
+
+def latest(model, as_of: dt.date, *columns) -> Select:
+    """Per person, the newest row of an append-only history on ``as_of`` (NOT EXISTS a newer
+    one: uses the (person_id, effective_from) index, unlike a window over the whole table)."""
+    newer = aliased(model)
+    return select(model.person_id, *columns).where(
+        model.effective_from <= as_of,
+        ~exists().where(
+            newer.person_id == model.person_id,
+            newer.effective_from <= as_of,
+            or_(newer.effective_from > model.effective_from,
+                and_(newer.effective_from == model.effective_from, newer.id > model.id)),
+        ),
+    )
+
+
+def latest_for(session: Session, model, person_id: int, as_of: dt.date):
+    """One person's newest history row on ``as_of``, or None."""
+    return session.scalar(
+        select(model).where(model.person_id == person_id, model.effective_from <= as_of)
+        .order_by(model.effective_from.desc(), model.id.desc()).limit(1)
+    )
+
+
+def in_scope(user: Principal, as_of: dt.date, managed=None) -> ColumnElement[bool]:
+    """A condition on ``Person`` that is true for people this user may see.
+
+    ``managed``: a ``latest(ManagementRecord, as_of, lomu_code)`` subquery the caller already
+    joins (outer, on person_id), to reuse instead of computing it twice."""
+    if not user.can("read_people"):
+        return false()
+    if user.role in FORCE_WIDE_ROLES:
+        return true()
+    if user.role not in LOMU_ROLES or not user.lomu_code:
+        return false()
+    home_npus = select(Unit.code).where(Unit.kind == "npu", Unit.parent_code == user.lomu_code)
+    if managed is not None:
+        return or_(managed.c.lomu_code == user.lomu_code, Person.home_npu.in_(home_npus))
+    managed = latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
+    managed_here = select(managed.c.person_id).where(managed.c.lomu_code == user.lomu_code)
+    return or_(Person.id.in_(managed_here), Person.home_npu.in_(home_npus))
+
+
+def people_query(user: Principal, as_of: dt.date) -> Select:
+    """``select(Person)`` limited to the user's scope: the base of every person listing."""
+    return select(Person).where(in_scope(user, as_of))
+
+
+def allows(session: Session, user: Principal, person: Person, as_of: dt.date) -> bool:
+    """``in_scope`` for one person, by indexed look-ups (the person page's hot path).
+    tests/web checks that both give the same answer."""
+    if not user.can("read_people"):
+        return False
+    if user.role in FORCE_WIDE_ROLES:
+        return True
+    if user.role not in LOMU_ROLES or not user.lomu_code:
+        return False
+    if person.home_npu is not None:
+        home = session.get(Unit, person.home_npu)
+        if home is not None and home.kind == "npu" and home.parent_code == user.lomu_code:
+            return True
+    record = latest_for(session, ManagementRecord, person.id, as_of)
+    return record is not None and record.lomu_code == user.lomu_code
+
+
+def get_person(session: Session, user: Principal, person_id: int, as_of: dt.date) -> Person:
+    """The person, if this user may see them; otherwise NotFound (never a 403: no oracle)."""
+    person = session.get(Person, person_id)
+    if person is None or not allows(session, user, person, as_of):
+        raise NotFound(f"no person {person_id}")
+    return person
+
+
+def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:
+    """MAPPA members and sex-offender-managed people: their restricted fields need a specialist."""
+    membership = active_memberships(as_of).subquery()
+    mappa = session.scalar(
+        select(membership.c.id)
+        .where(membership.c.person_id == person_id, membership.c.classification_code.in_(RESTRICTED_CLASSIFICATIONS))
+        .limit(1)
+    )
+    if mappa is not None:
+        return True
+    record = latest_for(session, ManagementRecord, person_id, as_of)
+    return record is not None and record.offender_type in RESTRICTED_OFFENDER_TYPES
+
+
+def shows_restricted(user: Principal) -> bool:
+    return user.can("read_restricted")

@@ -1,0 +1,178 @@
+"""Users: argon2 password hashing (pwdlib), authentication with login throttling, demo users."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+
+from pwdlib import PasswordHash
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from iom.errors import UserError
+from iom.register.models import Unit
+from iom.security.models import LOMU_ROLES, ROLES, User
+from iom.security.roles import Principal
+
+_hasher = PasswordHash.recommended()
+#: Hash of a random password, verified against when the user does not exist, so a missing
+#: username costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def principal(user: User) -> Principal:
+    return Principal(username=user.username, role=user.role, lomu_code=user.lomu_code, user_id=user.id,
+                     session_epoch=user.session_epoch)
+
+
+def _check_lomu(session: Session, role: str, lomu_code: str | None) -> str | None:
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    if role in LOMU_ROLES:
+        if not lomu_code:
+            raise UserError(f"a {role} needs --lomu CODE (their LOMU)")
+        unit = session.get(Unit, lomu_code)
+        if unit is None or unit.kind != "lomu":
+            codes = session.scalars(select(Unit.code).where(Unit.kind == "lomu").order_by(Unit.code)).all()
+            raise UserError(f"{lomu_code!r} is not a LOMU; LOMUs are: {', '.join(codes) or 'none loaded (run iom init)'}")
+        return lomu_code
+    return lomu_code or None
+
+
+def add_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None) -> User:
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise UserError("a username is 1-64 letters, digits, '.', '_' or '-'")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    lomu_code = _check_lomu(session, role, lomu_code)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        lomu_code=lomu_code,
+        active=True,
+        session_epoch=0,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def default_demo_lomu(session: Session) -> str:
+    """The LOMU with most NPUs (Birmingham in the seed force): a busy demo caseload."""
+    lomus = session.scalars(select(Unit).where(Unit.kind == "lomu").order_by(Unit.code)).all()
+    if not lomus:
+        raise UserError("no LOMUs in the database: run `iom init` first")
+    npus = session.scalars(select(Unit.parent_code).where(Unit.kind == "npu")).all()
+    return max(lomus, key=lambda u: (npus.count(u.code), -ord(u.code[0]))).code
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    lomu_code: str | None
+    password: str
+
+
+def demo_users(session: Session, *, lomu_code: str | None = None) -> list[DemoLogin]:
+    """One user per role with a fresh random password (reset if the user exists)."""
+    lomu = lomu_code or default_demo_lomu(session)
+    logins = []
+    for role in ROLES:
+        username = f"demo_{role}"
+        password = secrets.token_urlsafe(12)
+        user = session.scalar(select(User).where(User.username == username))
+        home = lomu if role in LOMU_ROLES else None
+        if user is None:
+            add_user(session, username=username, password=password, role=role, lomu_code=home)
+        else:
+            user.password_hash = hash_password(password)
+            user.role, user.lomu_code, user.active = role, _check_lomu(session, role, home), True
+        logins.append(DemoLogin(username, role, home, password))
+    session.flush()
+    return logins
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per username and per client address in ``window`` s.
+
+    Kept in memory (one process); a locked-out name is refused even with the right password."""
+
+    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] < now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+
+    def fail(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def clear(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+class LoginRefused(UserError):
+    """Wrong name or password, or too many recent failures (the message never says which name exists)."""
+
+
+def authenticate(session: Session, *, username: str, password: str, throttle: LoginThrottle, client: str = "") -> Principal:
+    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
+    if throttle.blocked(*keys):
+        raise LoginRefused("too many failed sign-ins: try again in 15 minutes")
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not valid or not user.active:
+        throttle.fail(*keys)
+        raise LoginRefused("wrong username or password")
+    if new_hash:
+        user.password_hash = new_hash
+    throttle.clear(keys[0])
+    return principal(user)
+
+
+def load_principal(session: Session, user_id: int, epoch: int | None = None) -> Principal | None:
+    """The signed-in user, unless disabled or signed out since the cookie was issued."""
+    user = session.get(User, user_id)
+    if user is None or not user.active or (epoch is not None and epoch != user.session_epoch):
+        return None
+    return principal(user)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign out: every cookie issued to this user so far stops working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch += 1

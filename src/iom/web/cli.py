@@ -1,0 +1,30 @@
+"""`iom serve`: the web app under uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    from iom.cli import console, state
+
+    @app.command()
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
+        workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (PostgreSQL only)."),
+    ) -> None:
+        """Serve the web app and API (IOM_SECRET_KEY required unless IOM_ENV=development)."""
+        import uvicorn
+
+        from iom.security.settings import secret_key
+        from iom.web.app import create_app
+
+        key = secret_key()  # refuse a missing/placeholder key before binding a port
+        engine = state(ctx).engine
+        application = create_app(engine, secret=key)
+        console.print(f"IOM web app at http://{host}:{port}/ (data as of {application.state.as_of}); API schema at /api/v1/openapi.json")
+        if workers > 1:
+            console.print("[yellow]--workers > 1 is ignored: login throttling is per process; run behind a proxy instead[/]")
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

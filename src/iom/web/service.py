@@ -1,0 +1,322 @@
+"""What the pages and the API show: caseload, person record, unit dashboard, notes.
+
+Every person read starts from ``iom.security.scope`` (one place for scoping); the callers
+(routes) append the audit event. Analysts get pseudonymised views: no name, no date of birth,
+no free-text notes (they may name people)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
+from iom.cohorts.service import active_memberships
+from iom.errors import UserError
+from iom.register.models import Crime, Offence, Person, Unit, VulnerabilityMarker
+from iom.security import scope
+from iom.security.models import PersonNote
+from iom.security.roles import Principal
+from iom.web import schemas
+
+#: Default review interval after a risk decision, by level (configurable default, not policy).
+REVIEW_DAYS = {"High": 28, "Medium": 56, "Low": 91}
+RISK_ORDER = {"High": 0, "Medium": 1, "Low": 2}
+#: Offence groups hidden from non-specialists on a restricted (MAPPA / SOM) record.
+RESTRICTED_OFFENCE_WORDS = ("sexual", "rape")
+DA_LOOKBACK_DAYS = 3 * 365
+MAX_PER_PAGE = 200
+
+
+def reference_date(session: Session) -> dt.date:
+    """The date the data runs to (latest membership, risk decision or recorded crime), capped at today."""
+    candidates = [
+        session.scalar(select(func.max(CohortMembership.adopted_on))),
+        session.scalar(select(func.max(RiskLevelRecord.effective_from))),
+        session.scalar(select(func.max(Crime.recorded_on))),
+    ]
+    dates = [d for d in candidates if d is not None]
+    return min(max(dates), dt.date.today()) if dates else dt.date.today()
+
+
+def _display_name(person: Person, user: Principal) -> str | None:
+    return None if user.pseudonymised else f"{person.given_name} {person.family_name}"
+
+
+def _next_review(level: str | None, since: dt.date | None) -> dt.date | None:
+    if level is None or since is None:
+        return None
+    return since + dt.timedelta(days=REVIEW_DAYS.get(level, 91))
+
+
+def _flags(session: Session, person_ids: list[int], as_of: dt.date) -> dict[int, list[str]]:
+    flags: dict[int, set[str]] = defaultdict(set)
+    if not person_ids:
+        return {}
+    since = as_of - dt.timedelta(days=DA_LOOKBACK_DAYS)
+    for pid in session.scalars(
+        select(Crime.person_id).where(
+            Crime.person_id.in_(person_ids), Crime.domestic_abuse.is_(True),
+            Crime.committed_on > since, Crime.committed_on <= as_of,
+        ).distinct()
+    ):
+        flags[pid].add("domestic abuse (3 y)")
+    for pid in session.scalars(
+        select(VulnerabilityMarker.person_id).where(
+            VulnerabilityMarker.person_id.in_(person_ids), VulnerabilityMarker.started_on <= as_of,
+            (VulnerabilityMarker.ended_on.is_(None)) | (VulnerabilityMarker.ended_on > as_of),
+        ).distinct()
+    ):
+        flags[pid].add("vulnerability marker")
+    for pid in session.scalars(select(Person.id).where(Person.id.in_(person_ids), Person.interpreter_needed.is_(True))):
+        flags[pid].add("interpreter")
+    return {pid: sorted(values) for pid, values in flags.items()}
+
+
+def caseload(
+    session: Session,
+    user: Principal,
+    *,
+    as_of: dt.date,
+    risk: str | None = None,
+    classification: str | None = None,
+    npu: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> schemas.CaseloadPage:
+    """Current cohort members in the user's scope, highest risk first, one page at a time."""
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+    if risk is not None and risk not in RISK_ORDER:
+        raise UserError(f"risk must be one of {', '.join(RISK_ORDER)}")
+    members = active_memberships(as_of)
+    if classification:
+        members = members.where(CohortMembership.classification_code == classification)
+    member_ids = select(members.subquery().c.person_id)
+    latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
+    latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
+    query = (
+        select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
+               latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code)
+        .where(scope.in_scope(user, as_of, managed=latest_mgmt), Person.id.in_(member_ids))
+        .outerjoin(latest_risk, latest_risk.c.person_id == Person.id)
+        .outerjoin(latest_mgmt, latest_mgmt.c.person_id == Person.id)
+    )
+    if risk:
+        query = query.where(latest_risk.c.level == risk)
+    if npu:
+        query = query.where(Person.home_npu == npu)
+    # One pass over the scoped members gives the total and the order; only the page is loaded.
+    keys = session.execute(query).all()
+    if user.pseudonymised:
+        keys.sort(key=lambda k: (RISK_ORDER.get(k.level, len(RISK_ORDER)), k.pseudo_id))
+    else:
+        keys.sort(key=lambda k: (RISK_ORDER.get(k.level, len(RISK_ORDER)), k.family_name, k.given_name, k.id))
+    total = len(keys)
+    window = keys[(page - 1) * per_page: page * per_page]
+    loaded = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([k.id for k in window])))} if window else {}
+    rows = [(loaded[k.id], k.level, k.effective_from, k.lomu_code) for k in window]
+    ids = [row[0].id for row in rows]
+    classes: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        active = active_memberships(as_of).where(CohortMembership.person_id.in_(ids)).subquery()
+        for pid, code in session.execute(
+            select(active.c.person_id, active.c.classification_code).order_by(active.c.classification_code)
+        ):
+            if code not in classes[pid]:
+                classes[pid].append(code)
+    flags = _flags(session, ids, as_of)
+    restricted_hidden = not scope.shows_restricted(user)
+    items = []
+    for person, level, since, lomu in rows:
+        person_classes = classes.get(person.id, [])
+        person_flags = list(flags.get(person.id, []))
+        if any(c in scope.RESTRICTED_CLASSIFICATIONS for c in person_classes):
+            person_flags.append("restricted")
+            if restricted_hidden:
+                person_classes = [c if c not in scope.RESTRICTED_CLASSIFICATIONS else "restricted" for c in person_classes]
+        items.append(
+            schemas.CaseloadRow(
+                id=person.id,
+                pseudo_id=person.pseudo_id,
+                name=_display_name(person, user),
+                date_of_birth=None if user.pseudonymised else person.date_of_birth,
+                home_npu=person.home_npu,
+                lomu_code=lomu,
+                classifications=person_classes,
+                risk=level,
+                risk_since=since,
+                next_review=_next_review(level, since),
+                flags=sorted(person_flags),
+            )
+        )
+    return schemas.CaseloadPage(as_of=as_of, total=total, page=page, per_page=per_page, items=items)
+
+
+def _restricted_offence(offence_group: str) -> bool:
+    lowered = offence_group.lower()
+    return any(word in lowered for word in RESTRICTED_OFFENCE_WORDS)
+
+
+def person_detail(session: Session, user: Principal, person_id: int, *, as_of: dt.date, scores: list[dict] | None = None) -> schemas.PersonDetail:
+    """The person record with a dated timeline; NotFound outside the user's scope."""
+    person = scope.get_person(session, user, person_id, as_of)
+    restricted = scope.is_restricted(session, person.id, as_of)
+    hide = restricted and not scope.shows_restricted(user)
+    pseudo_ids = {}
+    crimes = session.execute(
+        select(Crime, Offence.description, Offence.offence_group)
+        .join(Offence, Offence.code == Crime.offence_code)
+        .where(Crime.person_id == person.id, Crime.committed_on <= as_of)
+        .order_by(Crime.committed_on.desc(), Crime.id.desc())
+    ).all()
+    victim_ids = {c.victim_person_id for c, _, _ in crimes if c.victim_person_id}
+    if victim_ids:
+        pseudo_ids = dict(session.execute(select(Person.id, Person.pseudo_id).where(Person.id.in_(victim_ids))).all())
+    timeline: list[schemas.TimelineEvent] = []
+    for crime, description, group in crimes:
+        if hide and _restricted_offence(group):
+            text = f"Restricted offence ({crime.involvement}); outcome {crime.outcome}"
+        else:
+            marks = [m for m, on in (("DA", crime.domestic_abuse), ("alcohol", crime.alcohol_related), ("hate", crime.hate)) if on]
+            victim = ""
+            if crime.victim_person_id and not hide:
+                victim = f"; victim {pseudo_ids.get(crime.victim_person_id, '?')}"
+            text = (
+                f"{description} ({crime.involvement}, NPU {crime.npu_code}); outcome {crime.outcome.replace('_', ' ')}"
+                + (f" [{', '.join(marks)}]" if marks else "")
+                + victim
+            )
+        timeline.append(schemas.TimelineEvent(on=crime.committed_on, kind="crime", text=text))
+    memberships = session.scalars(
+        select(CohortMembership).where(CohortMembership.person_id == person.id, CohortMembership.adopted_on <= as_of)
+    ).all()
+    current_classes = []
+    for m in memberships:
+        code = m.classification_code
+        label = "restricted cohort" if hide and code in scope.RESTRICTED_CLASSIFICATIONS else code
+        timeline.append(schemas.TimelineEvent(on=m.adopted_on, kind="cohort", text=f"Adopted to {label}" + (f": {m.adoption_reason}" if m.adoption_reason and not hide else "")))
+        if m.exited_on and m.exited_on <= as_of:
+            timeline.append(schemas.TimelineEvent(on=m.exited_on, kind="cohort", text=f"Exited {label}" + (f": {m.exit_reason}" if m.exit_reason and not hide else "")))
+        elif label not in current_classes:
+            current_classes.append(label)
+    risks = session.scalars(
+        select(RiskLevelRecord).where(RiskLevelRecord.person_id == person.id, RiskLevelRecord.effective_from <= as_of)
+        .order_by(RiskLevelRecord.effective_from.desc(), RiskLevelRecord.id.desc())
+    ).all()
+    risk_history = [
+        schemas.TimelineEvent(on=r.effective_from, kind="risk", text=r.level + (f": {r.reason}" if r.reason else ""))
+        for r in risks
+    ]
+    managements = session.scalars(
+        select(ManagementRecord).where(ManagementRecord.person_id == person.id, ManagementRecord.effective_from <= as_of)
+        .order_by(ManagementRecord.effective_from.desc(), ManagementRecord.id.desc())
+    ).all()
+    for r in managements:
+        timeline.append(schemas.TimelineEvent(on=r.effective_from, kind="management", text=f"{r.offender_type}, {r.lead_agency}, LOMU {r.lomu_code}"))
+    timeline.extend(risk_history)
+    timeline.sort(key=lambda e: e.on, reverse=True)
+    current_mgmt = managements[0] if managements else None
+    current_risk = risks[0] if risks else None
+    notes = None
+    if not user.pseudonymised:
+        notes = [
+            schemas.Note(id=n.id, written_at=n.written_at, author=n.author, text=n.text)
+            for n in session.scalars(select(PersonNote).where(PersonNote.person_id == person.id).order_by(PersonNote.id.desc()))
+        ]
+    flags = _flags(session, [person.id], as_of).get(person.id, [])
+    if restricted:
+        flags = sorted([*flags, "restricted"])
+    return schemas.PersonDetail(
+        id=person.id,
+        pseudo_id=person.pseudo_id,
+        name=_display_name(person, user),
+        date_of_birth=None if user.pseudonymised else person.date_of_birth,
+        sex=person.sex,
+        ethnicity=person.ethnicity,
+        home_npu=person.home_npu,
+        restricted=restricted,
+        restricted_hidden=hide,
+        offender_type=current_mgmt.offender_type if current_mgmt else None,
+        lead_agency=current_mgmt.lead_agency if current_mgmt else None,
+        lomu_code=current_mgmt.lomu_code if current_mgmt else None,
+        officer=None if user.pseudonymised or current_mgmt is None else current_mgmt.officer,
+        risk=current_risk.level if current_risk else None,
+        next_review=_next_review(current_risk.level, current_risk.effective_from) if current_risk else None,
+        classifications=current_classes,
+        flags=flags,
+        timeline=timeline,
+        risk_history=risk_history,
+        scores=scores or [],
+        notes=notes,
+        as_of=as_of,
+    )
+
+
+def check_note(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise UserError("a note needs some text")
+    if len(text) > 5000:
+        raise UserError("a note is at most 5,000 characters")
+    return text
+
+
+def add_note(session: Session, user: Principal, person_id: int, *, text: str, as_of: dt.date) -> PersonNote:
+    if not user.can("write_notes"):
+        raise PermissionError("this role cannot write notes")
+    person = scope.get_person(session, user, person_id, as_of)
+    text = check_note(text)
+    note = PersonNote(person_id=person.id, written_at=dt.datetime.now(dt.UTC), author=user.username, text=text)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def dashboard(session: Session, user: Principal, *, as_of: dt.date, months: int = 24) -> schemas.Dashboard:
+    """Cohort sizes, risk split and monthly recorded crimes of current members, in scope."""
+    in_scope = scope.people_query(user, as_of).with_only_columns(Person.id).subquery()
+    members = active_memberships(as_of).where(CohortMembership.person_id.in_(select(in_scope.c.id))).subquery()
+    sizes = dict(
+        session.execute(
+            select(members.c.classification_code, func.count(func.distinct(members.c.person_id)))
+            .group_by(members.c.classification_code).order_by(members.c.classification_code)
+        ).all()
+    )
+    if not scope.shows_restricted(user):
+        hidden = sum(sizes.pop(c, 0) for c in scope.RESTRICTED_CLASSIFICATIONS)
+        if hidden:
+            sizes["restricted"] = hidden
+    member_ids = select(members.c.person_id).distinct()
+    latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level).where(RiskLevelRecord.person_id.in_(member_ids)).subquery()
+    split = {level: 0 for level in RISK_ORDER}
+    split.update(dict(session.execute(select(latest_risk.c.level, func.count()).group_by(latest_risk.c.level)).all()))
+    start = (as_of.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    crime_rows = session.execute(
+        select(Crime.committed_on).where(
+            Crime.person_id.in_(member_ids), Crime.committed_on >= start, Crime.committed_on <= as_of
+        )
+    ).scalars()
+    counts: dict[str, int] = defaultdict(int)
+    for on in crime_rows:
+        counts[on.strftime("%Y-%m")] += 1
+    trend = []
+    month = start
+    while month <= as_of:
+        key = month.strftime("%Y-%m")
+        trend.append((key, counts.get(key, 0)))
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    unit = user.lomu_code if user.role in ("offender_manager", "supervisor") else "force"
+    return schemas.Dashboard(as_of=as_of, unit=unit or "none", cohort_sizes=sizes, risk_split=split, reoffending_trend=trend)
+
+
+def lomu_npus(session: Session, user: Principal) -> list[str]:
+    """NPUs whose selection the user may review: their LOMU's, or all for force-wide roles."""
+    query = select(Unit.code).where(Unit.kind == "npu").order_by(Unit.code)
+    if user.role in ("offender_manager", "supervisor"):
+        query = query.where(Unit.parent_code == user.lomu_code)
+    elif not user.can("read_people"):
+        return []
+    return list(session.scalars(query))

@@ -1,0 +1,96 @@
+"""CSV import and Parquet export at force scale: a 1-million-row crimes file.
+
+Prints the time to import it into a fresh SQLite database, to re-import it (every row an
+update), and to export the database to Parquet, with the growth of the process's peak
+resident memory during each step next to the size of the file. Set IOM_BENCH_IMPORT_ROWS
+to change the number of crimes, IOM_BENCH_DATABASE_URL to run against PostgreSQL (an
+empty database or schema: the benchmark creates its tables there)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from iom.db import make_engine
+from iom.register.export import export_database
+from iom.register.importer import import_files
+from iom.register.service import init_database
+
+CRIMES = int(os.environ.get("IOM_BENCH_IMPORT_ROWS", "1000000"))
+PEOPLE = max(CRIMES // 20, 10)
+AS_OF = dt.date(2019, 3, 31)
+HEADER = [
+    "source_id", "person_source_id", "involvement", "committed_on", "recorded_on", "offence_code",
+    "npu_code", "outcome", "outcome_on", "domestic_abuse", "alcohol_related", "hate", "victim_source_id",
+]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def _write_files(folder: Path) -> tuple[Path, Path]:
+    people = folder / "people.csv"
+    with people.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["source_id", "given_name", "family_name", "date_of_birth", "sex", "ethnicity", "home_npu"])
+        npus = ["WS", "WV", "SW", "DY", "SH", "CV", "BE", "BW", "BN", "BS"]
+        for i in range(PEOPLE):
+            w.writerow([f"N{i:07d}", "Given", "Family", dt.date(1960, 1, 1) + dt.timedelta(days=i % 15_000), "MFU"[i % 3], "W_BRI", npus[i % 10]])
+    crimes = folder / "crimes.csv"
+    offences = ["008/06", "105/DA", "034/01", "008/H6", "105/01", "008/41"]
+    outcomes = ["charge", "caution", "nfa", "pending", "community_resolution"]
+    start = dt.date(2009, 4, 1)
+    with crimes.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i in range(CRIMES):
+            day = start + dt.timedelta(days=i % 3_600)
+            victim = f"N{(i * 7 + 1) % PEOPLE:07d}" if i % 5 == 1 else ""
+            outcome = outcomes[i % 5]
+            w.writerow([
+                f"C{i:08d}", f"N{i % PEOPLE:07d}", "offender" if i % 3 else "suspect", day, day + dt.timedelta(days=i % 3),
+                offences[i % 6], npus[i % 10], outcome, "" if outcome == "pending" else day + dt.timedelta(days=30),
+                "", "true" if i % 7 == 0 else "false", "", victim if victim != f"N{i % PEOPLE:07d}" else "",
+            ])
+    return people, crimes
+
+
+def _step(label: str, action) -> object:
+    before = _peak_rss_mb()
+    started = time.perf_counter()
+    result = action()
+    seconds = time.perf_counter() - started
+    print(f"   {label:<34} {seconds:7.1f} s   peak RSS +{_peak_rss_mb() - before:6.1f} MB (now {_peak_rss_mb():.0f} MB)", flush=True)
+    return result, seconds
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="iom-bench-import-") as tmp:
+        folder = Path(tmp)
+        people, crimes = _write_files(folder)
+        size_mb = crimes.stat().st_size / 1e6
+        print(f"   crimes file: {CRIMES:,} rows, {size_mb:.0f} MB; people file: {PEOPLE:,} rows")
+        url = os.environ.get("IOM_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
+        engine = make_engine(url)
+        init_database(engine)
+        print(f"   database: {engine.dialect.name}")
+        _step("import people", lambda: import_files(engine, {"people": people}, today=AS_OF))
+        result, seconds = _step("import crimes (all new)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF))
+        print(f"   -> {CRIMES / seconds:,.0f} rows/s; new {result.files[0].inserted:,}")
+        result, seconds = _step("re-import crimes (all updates)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF))
+        print(f"   -> {CRIMES / seconds:,.0f} rows/s; new {result.files[0].inserted:,}, updated {result.files[0].updated:,}")
+        written, seconds = _step("export every table to Parquet", lambda: export_database(engine, folder / "export"))
+        total = sum(w.rows for w in written)
+        parquet_mb = sum((folder / "export" / w.file).stat().st_size for w in written) / 1e6
+        print(f"   -> {total:,} rows in {len(written)} tables, {parquet_mb:.0f} MB of Parquet, {total / seconds:,.0f} rows/s")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Bounded load run on loopback: 50 concurrent clients for 30 s against the person page and
+the caseload API, on the default synthetic force (SQLite). Prints requests/s and p50/p95/p99.
+
+The server runs in its own process (`iom serve`, one uvicorn worker), the clients in this one
+(httpx, asyncio). Every person-page request appends a hash-chained audit row, so the run also
+measures the audit log under write load; the chain is verified afterwards.
+
+Environment: IOM_BENCH_WEB_DB=<sqlite URL> reuses an existing synthetic force instead of
+generating one; IOM_BENCH_WEB_SECONDS / IOM_BENCH_WEB_CLIENTS change the bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+CLIENTS = int(os.environ.get("IOM_BENCH_WEB_CLIENTS", "50"))
+SECONDS = float(os.environ.get("IOM_BENCH_WEB_SECONDS", "30"))
+LOMU = "LBM"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(url: str | None, tmp: Path) -> tuple[str, list[int], int, str]:
+    """A database with the default force, a bench user, and person ids in that user's scope."""
+    from iom.cohorts.service import current_member_ids
+    from iom.db import make_engine, session_scope
+    from iom.register.models import Person
+    from iom.register.service import init_database
+    from iom.security import service as users
+    from iom.security.roles import Principal
+    from iom.security.scope import people_query
+    from iom.web.service import caseload, reference_date
+
+    if url is None:
+        from iom.synth.service import generate_force
+
+        url = f"sqlite:///{tmp / 'bench_web.db'}"
+        engine = make_engine(url)
+        init_database(engine)
+        started = time.perf_counter()
+        generate_force(engine, seed=1)
+        print(f"   generated the default synthetic force in {time.perf_counter() - started:.0f} s")
+    engine = make_engine(url)
+    password = secrets.token_urlsafe(16)
+    username = f"bench_{secrets.token_hex(3)}"
+    with session_scope(engine) as session:
+        users.add_user(session, username=username, password=password, role="offender_manager", lomu_code=LOMU)
+        as_of = reference_date(session)
+        who = Principal(username=username, role="offender_manager", lomu_code=LOMU)
+        members = current_member_ids(as_of).subquery()
+        query = people_query(who, as_of).with_only_columns(Person.id).where(Person.id.in_(select(members.c.person_id)))
+        ids = list(session.scalars(query))
+        total = caseload(session, who, as_of=as_of, per_page=50).total
+    engine.dispose()
+    return url, ids, max(1, -(-total // 50)), f"{username}\n{password}"
+
+
+async def _client(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, stop: float,
+                  results: dict[str, list[float]], errors: dict[str, int], rng: random.Random) -> None:
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
+        while time.perf_counter() < stop:
+            if rng.random() < 0.5:
+                name, path = "person page", f"/people/{rng.choice(ids)}"
+            else:
+                name, path = "caseload API", f"/api/v1/caseload?page={rng.randint(1, pages)}"
+            started = time.perf_counter()
+            try:
+                response = await client.get(path)
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            if ok:
+                results[name].append(elapsed)
+            else:
+                errors[name] += 1
+
+
+def _report(name: str, samples: list[float], errors: int, seconds: float) -> None:
+    if not samples:
+        print(f"   {name:<13} no successful requests ({errors} errors)")
+        return
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    print(f"   {name:<13} {len(samples) / seconds:7.1f} req/s  p50 {q[49] * 1000:6.1f} ms  "
+          f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  ({len(samples):,} ok, {errors} errors)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url, ids, pages, creds = _prepare(os.environ.get("IOM_BENCH_WEB_DB"), Path(tmp))
+        username, password = creds.split("\n")
+        if not ids:
+            print("   no cohort members in scope: nothing to measure")
+            return
+        port = _free_port()
+        env = {**os.environ, "IOM_ENV": "development", "IOM_DATABASE_URL": url}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "iom.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(f"{base}/login", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"server did not start: {server.stderr.read().decode()[-500:] if server.poll() is not None else ''}")
+                    time.sleep(0.2)
+            login = httpx.post(f"{base}/api/v1/session", json={"username": username, "password": password,
+                                                             "purpose": "load benchmark"})
+            login.raise_for_status()
+            cookies = login.cookies
+            results: dict[str, list[float]] = {"person page": [], "caseload API": []}
+            errors = {"person page": 0, "caseload API": 0}
+            print(f"   {CLIENTS} clients for {SECONDS:.0f} s on {base}: {len(ids):,} people in scope, {pages} caseload pages")
+            started = time.perf_counter()
+            stop = started + SECONDS
+
+            async def run() -> None:
+                await asyncio.gather(*(
+                    _client(base, cookies, ids, pages, stop, results, errors, random.Random(i)) for i in range(CLIENTS)
+                ))
+
+            asyncio.run(run())
+            seconds = time.perf_counter() - started
+            total = sum(len(v) for v in results.values())
+            print(f"   overall       {total / seconds:7.1f} req/s over {seconds:.1f} s")
+            for name in results:
+                _report(name, results[name], errors[name], seconds)
+            everything = [x for v in results.values() for x in v]
+            if everything:
+                q = statistics.quantiles(everything, n=100, method="inclusive")
+                verdict = "met" if q[94] < 0.1 else "NOT met"
+                print(f"   target p95 < 100 ms: {verdict} (p95 {q[94] * 1000:.1f} ms, all requests)")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        from iom.db import make_engine, session_scope
+        from iom.security import audit
+
+        engine = make_engine(url)
+        verify_started = time.perf_counter()
+        with session_scope(engine) as session:
+            result = audit.verify(session)
+        print(f"   audit chain after the run: {'intact' if result.ok else 'BROKEN'}, {result.rows:,} rows verified "
+              f"in {time.perf_counter() - verify_started:.2f} s")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -130,6 +130,15 @@ class TestCsrf:
         ok = om.post(f"/api/v1/people/{people.birmingham}/notes", json={"text": "via api"}, headers={"X-CSRF-Token": token})
         assert ok.status_code == 201 and ok.json()["author"] == "om_lbm"
 
+    def test_nul_characters_are_refused_at_the_edge(self, login, people, web_db):
+        om = login("om_lbm")
+        query = om.get("/api/v1/caseload", params={"npu": "BE\x00"})
+        assert query.status_code == 400 and query.json()["status"] == 400
+        body = om.post(f"/api/v1/people/{people.birmingham}/notes", json={"text": "a\x00b"})
+        assert body.status_code == 422
+        engine, _ = web_db
+        assert _events(engine, action="write") == []
+
     def test_login_form_needs_token(self, app):
         client = TestClient(app)
         response = client.post("/login", data={"username": "om_lbm", "password": "correct horse battery staple"})

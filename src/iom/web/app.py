@@ -68,6 +68,14 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            body = json.dumps({"type": "about:blank", "title": "Bad Request", "status": 400,
+                               "detail": "the request must not contain NUL characters"}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/problem+json"),
+                                    (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+            await send({"type": "http.response.body", "body": body})
+            return
         started = False
         is_static = scope["path"].startswith("/static/")
 

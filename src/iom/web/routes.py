@@ -13,6 +13,7 @@ from iom.security import audit, scope
 from iom.security import service as users
 from iom.security.roles import Principal
 from iom.web import access, charts, scoring_bridge, service
+from iom.web.schemas import Text
 from iom.web.app import (
     DB, PURPOSES, CurrentUser, as_of, csrf_token, purpose_of, require_csrf, start_session, templates,
 )
@@ -41,9 +42,9 @@ def login_form(request: Request) -> HTMLResponse:
 def login(
     request: Request,
     db: DB,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
-    purpose: Annotated[str, Form(max_length=200)] = PURPOSES[0],
+    username: Annotated[Text, Form(max_length=64)],
+    password: Annotated[Text, Form(max_length=256)],
+    purpose: Annotated[Text, Form(max_length=200)] = PURPOSES[0],
 ) -> Response:
     client = request.client.host if request.client else ""
     engine = request.app.state.audit_engine
@@ -67,7 +68,7 @@ def logout(request: Request, db: DB, user: CurrentUser) -> Response:
 
 
 @router.post("/purpose", dependencies=[Depends(require_csrf)])
-def change_purpose(request: Request, user: CurrentUser, purpose: Annotated[str, Form(min_length=3, max_length=200)]) -> Response:
+def change_purpose(request: Request, user: CurrentUser, purpose: Annotated[Text, Form(min_length=3, max_length=200)]) -> Response:
     request.session["purpose"] = purpose.strip()
     return RedirectResponse("/", status_code=303)
 
@@ -98,7 +99,7 @@ def person_page(request: Request, db: DB, user: CurrentUser, person_id: int) -> 
 
 
 @router.post("/people/{person_id}/notes", dependencies=[Depends(require_csrf)])
-def add_note(request: Request, db: DB, user: CurrentUser, person_id: int, text: Annotated[str, Form(max_length=5000)]) -> Response:
+def add_note(request: Request, db: DB, user: CurrentUser, person_id: int, text: Annotated[Text, Form(max_length=5000)]) -> Response:
     if not 1 <= person_id < 2**31:
         raise UserError("no such person id")
     access.write_note(request.app.state.audit_engine, db, user, person_id, text=text, as_of=as_of(request),
@@ -192,8 +193,8 @@ def override_form(request: Request, db: DB, user: CurrentUser, npu_code: str,
 def create_override(
     request: Request, db: DB, user: CurrentUser, npu_code: str,
     person_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
-    include: Annotated[str, Form(pattern="^(include|exclude)$")],
-    reason: Annotated[str, Form(max_length=2000)],
+    include: Annotated[Text, Form(pattern="^(include|exclude)$")],
+    reason: Annotated[Text, Form(max_length=2000)],
     until: Annotated[dt.date, Form()],
 ) -> Response:
     if npu_code not in service.lomu_npus(db, user):
@@ -205,7 +206,7 @@ def create_override(
 
 @router.post("/overrides/{override_id}/approve", dependencies=[Depends(require_csrf)])
 def approve_override(request: Request, db: DB, user: CurrentUser, override_id: int,
-                     npu_code: Annotated[str, Form(max_length=8)]) -> Response:
+                     npu_code: Annotated[Text, Form(max_length=8)]) -> Response:
     if not 1 <= override_id < 2**31:
         raise NotFound(f"no override #{override_id}")
     access.approve_override(request.app.state.audit_engine, db, user, override_id, as_of=as_of(request),

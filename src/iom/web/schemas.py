@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""Free text from a client: any characters but NUL."""
 
 
 class Problem(BaseModel):
@@ -18,9 +31,9 @@ class Problem(BaseModel):
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-    purpose: str = Field(default="case management", min_length=3, max_length=200)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=256)
+    purpose: Text = Field(default="case management", min_length=3, max_length=200)
 
 
 class Me(BaseModel):
@@ -68,7 +81,7 @@ class Note(BaseModel):
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 class PersonDetail(BaseModel):
@@ -119,7 +132,7 @@ class AuditRow(BaseModel):
 class OverrideIn(BaseModel):
     person_id: int = Field(ge=1, le=2**31 - 1)
     include: bool
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
     until: dt.date
 
 

@@ -23,7 +23,7 @@ _SQLITE_TRIGGERS = [
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
 ]
 _PG_TRIGGERS = [
-    "CREATE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+    "CREATE OR REPLACE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
     "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",

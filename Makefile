@@ -15,11 +15,19 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-## run: set up, create the database, generate the default synthetic force and report on it
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+## run: set up, build the default synthetic force, score it, write the report, serve the app
 run: install
 	$(BIN)/iom init
 	$(BIN)/iom synth --seed 1 --replace
 	$(BIN)/iom summary
+	$(BIN)/iom score
+	$(BIN)/iom select --npu all --top 5
+	$(BIN)/iom report --out reports
+	$(BIN)/iom users demo
+	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 
 ## test: set up (with test extras) and run the whole suite
 test: install
@@ -31,4 +39,4 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) iom.db build *.egg-info src/*.egg-info
+	rm -rf $(VENV) iom.db iom.db-wal iom.db-shm reports test-artifacts build *.egg-info src/*.egg-info

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from iom.cli import app
-from iom.db import session_scope
+from iom.db import make_engine, session_scope
+from iom.security import audit
 
 runner = CliRunner()
 
@@ -43,18 +44,27 @@ def test_score_select_override_explain(url, tmp_path):
     row = next(r for r in after["rows"] if r["pseudo_id"] == pseudo) if any(r["pseudo_id"] == pseudo for r in after["rows"]) else None
     assert row is None or (row["decision"] == "exit" and row["override"]["reason"] == "in custody")
 
+    number = done.output.split("override #")[1].split(":")[0]
+    revoked = run(url, "revoke-override", number, "--user", "insp.b")
+    assert revoked.exception is None and f"override #{number} revoked by insp.b" in revoked.output
+    assert "no override #9999" in str(run(url, "revoke-override", "9999").exception)
+
     explained = run(url, "explain", pseudo, "--json")
     e = json.loads(explained.output)
     assert sum(p["points"] for p in e["parts"] if p["score"] == "rfg") == e["rfg"]
     assert "composite" in run(url, "explain", pseudo).output
+    with session_scope(make_engine(url)) as session:
+        logged = [(e.username, e.action, e.resource) for e in audit.search(session)]
+    assert ("sgt.a", "write", "selection_override") in logged and ("insp.b", "write", "selection_override") in logged
+    assert sum(action == "read" and resource == "score_explanation" for _, action, resource in logged) == 2
 
     trained = run(url, "model", "train", "--cutoff", "2017-09-30")
     assert trained.exception is None, trained.output
     assert "OGRS3" in run(url, "model", "report").output
 
     page = tmp_path / "fairness.html"
-    audit = run(url, "fairness", "--as-of", "2017-09-30", "--html", str(page))
-    assert audit.exception is None, audit.output
+    fair = run(url, "fairness", "--as-of", "2017-09-30", "--html", str(page))
+    assert fair.exception is None, fair.output
     assert "Selection fairness audit" in page.read_text()
     every = run(url, "select", "--npu", "all", "--top", "3")
     assert every.exception is None and "WS as of" in every.output and "BN as of" in every.output

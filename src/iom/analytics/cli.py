@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _open(ctx, parquet: Path | None):
@@ -20,6 +23,8 @@ def _open(ctx, parquet: Path | None):
 
 
 def _pounds(pence) -> str:
+    import pandas as pd
+
     if pd.isna(pence):
         return "–"
     return f"{'−' if pence < 0 else ''}£{abs(pence) / 100:,.0f}"
@@ -75,6 +80,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Offences and cost of crime 6 months before adoption, during, and 3 months after, per NPU."""
+        import pandas as pd
+
         from iom.analytics.service import before_during_after, cost_avoided_per_day
 
         frame = before_during_after(_open(ctx, parquet), as_of=as_of.date() if as_of else None)

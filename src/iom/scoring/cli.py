@@ -12,6 +12,8 @@ from rich.table import Table
 
 from iom.db import session_scope
 from iom.errors import UserError
+from iom.security import audit
+from iom.security.roles import Principal
 
 AS_OF_HELP = "Date to score as of (default: the latest crime date in the database, or today if none)."
 CONFIG_HELP = "Scoring config: a shipped version name (default scoring-v1) or a .toml file."
@@ -23,7 +25,6 @@ def _date(value: dt.datetime | None) -> dt.date | None:
 
 def register(app: typer.Typer) -> None:
     from iom.cli import console, state
-    from iom.scoring import service
     from iom.scoring.config import load_config
 
     def as_of_option():
@@ -35,6 +36,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def score(ctx: typer.Context, as_of: dt.datetime = as_of_option(), config: str = config_option()) -> None:
         """Score everyone (RFG, harm, vulnerability, OGRS3, force model) and store it; idempotent."""
+        from iom.scoring import service
+
         cfg = load_config(config)
         started = time.perf_counter()
         with session_scope(state(ctx).engine) as session:
@@ -55,6 +58,8 @@ def register(app: typer.Typer) -> None:
         """The NPU's ranked list within its capacity: adopt, keep or exit, with overrides applied.
 
         `--npu all` prints the top of every NPU's list."""
+        from iom.scoring import service
+
         cfg = load_config(config)
         with session_scope(state(ctx).engine) as session:
             day = _date(as_of) or service.default_as_of(session)
@@ -89,6 +94,8 @@ def register(app: typer.Typer) -> None:
         user: str = typer.Option("cli", "--user", envvar="USER", help="Who makes the override."),
     ) -> None:
         """Record professional judgement; it is reapplied to every selection until it expires."""
+        from iom.scoring import service
+
         if include is None:
             raise UserError("say --include or --exclude")
         if not reason or not reason.strip():
@@ -96,12 +103,37 @@ def register(app: typer.Typer) -> None:
                             + ("included" if include else "excluded"))
         if until is None:
             raise UserError("an override needs an end date (--until YYYY-MM-DD)")
-        with session_scope(state(ctx).engine) as session:
+        engine = state(ctx).engine
+        with session_scope(engine) as session:
             who = service.find_person(session, person)
+        # The audit row is committed before the override is written: fail closed.
+        audit.record(engine, actor=Principal(username=user, role="administrator"), action="write",
+                     resource="selection_override", person_id=who.id, purpose="selection override (CLI)",
+                     detail={"include": include, "until": until.date(), "reason": reason.strip()})
+        with session_scope(engine) as session:
             row = service.create_override(session, person_id=who.id, include=include, reason=reason,
                                           until=until.date(), user=user)
-            console.print(f"override #{row.id}: {'include' if include else 'exclude'} {who.pseudo_id} from "
-                          f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
+        console.print(f"override #{row.id}: {'include' if include else 'exclude'} {who.pseudo_id} from "
+                      f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
+
+    @app.command("revoke-override")
+    def revoke_override(
+        ctx: typer.Context,
+        override_id: int = typer.Argument(..., help="The override's number (printed when it was made)."),
+        user: str = typer.Option("cli", "--user", envvar="USER", help="Who revokes it."),
+    ) -> None:
+        """End an override now: later selections no longer apply it."""
+        from iom.scoring import service
+
+        engine = state(ctx).engine
+        with session_scope(engine) as session:
+            person_id = service.get_override(session, override_id).person_id
+        audit.record(engine, actor=Principal(username=user, role="administrator"), action="write",
+                     resource="selection_override", person_id=person_id, purpose="selection override (CLI)",
+                     detail={"revoke": override_id})
+        with session_scope(engine) as session:
+            row = service.revoke_override(session, override_id=override_id, user=user)
+        console.print(f"override #{row.id} revoked by {row.revoked_by} at {row.revoked_at:%Y-%m-%d %H:%M} UTC")
 
     @app.command()
     def explain(
@@ -110,13 +142,20 @@ def register(app: typer.Typer) -> None:
         as_of: dt.datetime = as_of_option(),
         as_json: bool = typer.Option(False, "--json"),
         config: str = config_option(),
+        purpose: str = typer.Option("case management (CLI)", "--purpose", help="Why you read this record (audited)."),
+        user: str = typer.Option("cli", "--user", envvar="USER", help="Who reads it (audited)."),
     ) -> None:
         """Every part of a person's scores: which crimes and factors, how many points each."""
+        from iom.scoring import service
+
         cfg = load_config(config)
         with session_scope(state(ctx).engine) as session:
             who = service.find_person(session, person)
             day = _date(as_of) or service.default_as_of(session)
             e = service.explain(session, person_id=who.id, as_of=day, config=cfg)
+        audit.record(state(ctx).engine, actor=Principal(username=user, role="administrator"), action="read",
+                     resource="score_explanation", person_id=who.id, purpose=purpose,
+                     detail={"as_of": day, "config": cfg.version})
         if as_json:
             print(e.model_dump_json(indent=1))
             return
@@ -146,6 +185,8 @@ def register(app: typer.Typer) -> None:
         config: str = config_option(),
     ) -> None:
         """Train on data before the cut-off; validate on held-out people beside OGRS3."""
+        from iom.scoring import service
+
         with session_scope(state(ctx).engine) as session:
             row = service.train_model(session, cutoff=_date(cutoff), config=load_config(config))
             console.print(f"model #{row.id} trained to {row.cutoff} on {row.n_train:,} people "
@@ -162,6 +203,8 @@ def register(app: typer.Typer) -> None:
         config: str = config_option(),
     ) -> None:
         """AUC, Brier score and decile calibration of the force model and OGRS3 on the same people."""
+        from iom.scoring import service
+
         with session_scope(state(ctx).engine) as session:
             report = service.model_report(session, cutoff=_date(cutoff), config=load_config(config))
         if as_json:

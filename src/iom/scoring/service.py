@@ -456,10 +456,15 @@ def create_override(
     return row
 
 
-def approve_override(session: Session, *, override_id: int, approver: str) -> Override:
+def get_override(session: Session, override_id: int) -> Override:
     row = session.get(Override, override_id)
     if row is None:
         raise NotFound(f"no override #{override_id}")
+    return row
+
+
+def approve_override(session: Session, *, override_id: int, approver: str) -> Override:
+    row = get_override(session, override_id)
     if not approver or not approver.strip():
         raise UserError("approving an override needs the approver's name")
     if approver.strip() == row.created_by:
@@ -472,9 +477,7 @@ def approve_override(session: Session, *, override_id: int, approver: str) -> Ov
 
 
 def revoke_override(session: Session, *, override_id: int, user: str) -> Override:
-    row = session.get(Override, override_id)
-    if row is None:
-        raise NotFound(f"no override #{override_id}")
+    row = get_override(session, override_id)
     if row.revoked_at is None:
         row.revoked_by, row.revoked_at = user, _now()
         session.flush()
@@ -490,5 +493,5 @@ def list_overrides(session: Session, *, npu_code: str | None = None) -> list[Ove
 
 __all__ = [
     "approve_override", "create_override", "default_as_of", "explain", "find_person", "list_overrides",
-    "model_report", "revoke_override", "score_all", "select_for_npu", "train_model", "day_number", "from_day",
+    "get_override", "model_report", "revoke_override", "score_all", "select_for_npu", "train_model", "day_number", "from_day",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import threading
 import time
@@ -19,10 +20,14 @@ from iom.security.models import LOMU_ROLES, ROLES, User
 from iom.security.roles import Principal
 
 _hasher = PasswordHash.recommended()
-#: Hash of a random password, verified against when the user does not exist, so a missing
-#: username costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD_LENGTH = 12
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hash of a random password, verified against when the user does not exist, so a missing
+    username costs the same time as a wrong password (made on first use, not at import)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -153,7 +158,7 @@ def authenticate(session: Session, *, username: str, password: str, throttle: Lo
     if throttle.blocked(*keys):
         raise LoginRefused("too many failed sign-ins: try again in 15 minutes")
     user = session.scalar(select(User).where(User.username == username.strip()))
-    valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _DUMMY_HASH)
+    valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _dummy_hash())
     if user is None or not valid or not user.active:
         throttle.fail(*keys)
         raise LoginRefused("wrong username or password")

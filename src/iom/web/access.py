@@ -39,17 +39,23 @@ def read_caseload(engine: Engine, session: Session, user: Principal, *, as_of: d
     return page
 
 
+def _check_scope_for_write(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date,
+                           purpose: str, via: str, attempt: str) -> None:
+    """A write to someone out of scope is not found, and the attempt is logged as denied."""
+    try:
+        scope.get_person(session, user, person_id, as_of)
+    except NotFound:
+        audit.record(engine, actor=user, action="denied", resource="person", person_id=person_id, purpose=purpose,
+                     detail={"via": via, "why": "not found or out of scope", "attempt": attempt})
+        raise
+
+
 def write_note(engine: Engine, session: Session, user: Principal, person_id: int, *, text: str, as_of: dt.date, purpose: str, via: str):
     """Scope check, then the audit row (committed), then the note: fail closed, and no write
     lock is held while the audit chain is appended."""
     if not user.can("write_notes"):
         raise PermissionError("this role cannot write notes")
-    try:
-        scope.get_person(session, user, person_id, as_of)
-    except NotFound:
-        audit.record(engine, actor=user, action="denied", resource="person", person_id=person_id, purpose=purpose,
-                     detail={"via": via, "why": "not found or out of scope", "attempt": "note"})
-        raise
+    _check_scope_for_write(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="note")
     service.check_note(text)
     audit.record(engine, actor=user, action="write", resource="person_note", person_id=person_id, purpose=purpose,
                  detail={"via": via, "chars": len(text.strip())})
@@ -71,12 +77,7 @@ def write_override(engine: Engine, session: Session, user: Principal, person_id:
                    until: dt.date, as_of: dt.date, purpose: str, via: str) -> dict:
     if not user.can("propose_override"):
         raise PermissionError("this role cannot override a selection")
-    try:
-        scope.get_person(session, user, person_id, as_of)
-    except NotFound:
-        audit.record(engine, actor=user, action="denied", resource="person", person_id=person_id, purpose=purpose,
-                     detail={"via": via, "why": "not found or out of scope", "attempt": "override"})
-        raise
+    _check_scope_for_write(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="override")
     if not reason.strip():
         raise UserError("an override needs a reason")
     audit.record(engine, actor=user, action="write", resource="override", person_id=person_id, purpose=purpose,

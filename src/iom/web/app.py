@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,15 +149,8 @@ async def require_csrf(request: Request) -> None:
 
 def get_db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the handler returns."""
-    session = request.app.state.sessions()
-    try:
+    with session_scope(request.app.state.engine) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DB = Annotated[Session, Depends(get_db)]
@@ -212,7 +205,6 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     # The audit log gets a pool of its own: a request holds a pooled connection while it
     # appends, so sharing one pool could exhaust it under load and deadlock.
     app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
-    app.state.sessions = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.throttle = users.LoginThrottle()
     if as_of_date is None:
         with session_scope(engine) as session:

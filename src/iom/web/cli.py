@@ -13,7 +13,6 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port."),
-        workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (PostgreSQL only)."),
     ) -> None:
         """Serve the web app and API (IOM_SECRET_KEY required unless IOM_ENV=development)."""
         import uvicorn
@@ -25,6 +24,4 @@ def register(app: typer.Typer) -> None:
         engine = state(ctx).engine
         application = create_app(engine, secret=key)
         console.print(f"IOM web app at http://{host}:{port}/ (data as of {application.state.as_of}); API schema at /api/v1/openapi.json")
-        if workers > 1:
-            console.print("[yellow]--workers > 1 is ignored: login throttling is per process; run behind a proxy instead[/]")
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

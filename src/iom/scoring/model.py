@@ -16,7 +16,6 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-import duckdb
 import joblib
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from iom.errors import UserError
 from iom.scoring.config import ScoringConfig
-from iom.scoring.data import NEVER, Register, day_number
+from iom.scoring.data import NEVER, Register, day_number, query_arrow
 from iom.scoring.matrix import months_before
 from iom.scoring.people import age_years, ogrs3_scores
 
@@ -68,10 +67,7 @@ def features(reg: Register, crimes: np.ndarray, at: dt.date) -> pd.DataFrame:
         "harm": c["harm_days"], "da": c["domestic_abuse"], "pv": c["proven"] & c["offender"],
         "outcome_on": c["outcome_on"],
     })
-    con = duckdb.connect()
-    try:
-        con.register("t", table)
-        out = con.execute(f"""
+    out = query_arrow(f"""
             SELECT person_id,
                    count(*) FILTER (WHERE committed > {y1}) AS crimes_12m,
                    count(*) FILTER (WHERE committed > {y3}) AS crimes_36m,
@@ -84,9 +80,7 @@ def features(reg: Register, crimes: np.ndarray, at: dt.date) -> pd.DataFrame:
                    coalesce(sum(harm) FILTER (WHERE committed > {y3}), 0) AS harm_36m,
                    count(*) FILTER (WHERE committed > {y3} AND da = 1) AS da_36m
             FROM t GROUP BY person_id ORDER BY person_id
-        """).df().set_index("person_id")
-    finally:
-        con.close()
+        """, t=table).set_index("person_id")
     people = reg.people.set_index("id").reindex(out.index)
     out["age"] = age_years(people["dob"].fillna(0).to_numpy(), at)
     out["female"] = (people["sex"] == "F").astype(int).to_numpy()

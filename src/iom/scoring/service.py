@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import math
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, insert, select
@@ -20,7 +19,7 @@ from iom.errors import NotFound, UserError
 from iom.register.models import Crime, Offence, Person, Unit
 from iom.scoring import model as model_mod
 from iom.scoring.config import ScoringConfig, load_config
-from iom.scoring.data import Register, day_number, from_day, load_register, member_ids
+from iom.scoring.data import Register, day_number, from_day, load_register, member_ids, query_arrow
 from iom.scoring.matrix import crime_points_sql, harm_points, months_before, person_scores_sql
 from iom.scoring.models import Override, Score, ScoreRun, ScoringModel
 from iom.scoring.people import ogrs3_scores, vulnerability
@@ -56,22 +55,11 @@ def latest_recorded(session: Session) -> dt.date | None:
 
 
 def matrix_scores(reg: Register, config: ScoringConfig, as_of: dt.date) -> pd.DataFrame:
-    con = duckdb.connect()
-    try:
-        con.register("c", reg.crimes_arrow())
-        df = con.execute(person_scores_sql(config, as_of)).df()
-    finally:
-        con.close()
-    return df.set_index("person_id")
+    return query_arrow(person_scores_sql(config, as_of), c=reg.crimes_arrow()).set_index("person_id")
 
 
 def crime_parts_frame(reg: Register, config: ScoringConfig, as_of: dt.date) -> pd.DataFrame:
-    con = duckdb.connect()
-    try:
-        con.register("c", reg.crimes_arrow())
-        return con.execute(crime_points_sql(config, as_of) + " ORDER BY person_id, committed_on, id").df()
-    finally:
-        con.close()
+    return query_arrow(crime_points_sql(config, as_of) + " ORDER BY person_id, committed_on, id", c=reg.crimes_arrow())
 
 
 def composite_parts(harm_pts, risk_pts, vuln_pts, config: ScoringConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

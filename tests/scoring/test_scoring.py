@@ -68,6 +68,9 @@ def test_config_is_validated_with_clear_errors():
         parse_config(text)
     with pytest.raises(UserError, match="no scoring config"):
         load_config("scoring-v99")
+    shipped = (load_config.__globals__["DATA_DIR"] / "scoring-v1.toml").read_text()
+    with pytest.raises(UserError, match="involvements"):
+        parse_config(shipped.replace('involvements = ["suspect", "offender"]', 'involvements = ["victim"]'))
 
 
 def test_score_all_is_idempotent_and_records_the_config_version(db_session, small_register):

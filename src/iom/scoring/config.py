@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -30,7 +31,7 @@ class Victims(BaseModel):
 
 class Matrix(BaseModel):
     lookback_months: int = Field(gt=0)
-    involvements: list[str]
+    involvements: list[Literal["suspect", "offender"]] = Field(min_length=1)
     exclude_outcomes: list[str] = []
     gravity_points: dict[int, int]
     recency: list[RecencyBand]

@@ -24,7 +24,7 @@ run: install
 	$(BIN)/iom synth --seed 1 --replace
 	$(BIN)/iom summary
 	$(BIN)/iom score
-	$(BIN)/iom select --npu all --top 5
+	COLUMNS=$${COLUMNS:-160} $(BIN)/iom select --npu all --top 5
 	$(BIN)/iom report --out reports
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)

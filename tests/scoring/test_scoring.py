@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from iom.errors import UserError
-from iom.register.models import Crime
+from iom.register.models import Crime, Person
 from iom.scoring import service
 from iom.scoring.config import load_config, parse_config
 from iom.scoring.data import CRIME_DTYPE, NEVER, Register, day_number, load_register
@@ -156,6 +156,23 @@ def test_overrides_are_reapplied_until_they_expire(db_session, small_register):
     assert outsider not in after or after[outsider].override is None
     assert [o.id for o in service.list_overrides(db_session, npu_code="BN")][0] == inc.id
     assert service.list_overrides(db_session, npu_code="WS") == []
+
+
+def test_an_include_override_on_an_unscored_person_joins_at_the_next_run(db_session, small_register):
+    newcomer = max(small_register["ids"]) + 1
+    db_session.add(Person(id=newcomer, pseudo_id="TNEW", source_id="SRC-NEW", given_name="New", family_name="Comer",
+                          date_of_birth=dt.date(1995, 5, 5), sex="M", ethnicity="W1", home_npu="BN"))
+    db_session.flush()
+    service.score_all(db_session, as_of=AS_OF)
+    assert not service.awaits_scoring(db_session, person_id=small_register["members"][0], as_of=AS_OF)
+    service.create_override(db_session, person_id=newcomer, include=True, reason="intelligence: county lines",
+                            until=dt.date(2019, 6, 30), user="sgt.a")
+    assert service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
+    assert newcomer not in {r.person_id for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
+    service.score_all(db_session, as_of=AS_OF)
+    assert not service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
+    rows = {r.person_id: r for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
+    assert rows[newcomer].decision == "adopt" and rows[newcomer].reason.startswith("included by override")
 
 
 def test_override_approval_needs_a_second_person(db_session, small_register):

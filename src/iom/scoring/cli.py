@@ -113,8 +113,12 @@ def register(app: typer.Typer) -> None:
         with session_scope(engine) as session:
             row = service.create_override(session, person_id=who.id, include=include, reason=reason,
                                           until=until.date(), user=user)
+            waiting = include and service.awaits_scoring(session, person_id=who.id, as_of=row.valid_from)
         console.print(f"override #{row.id}: {'include' if include else 'exclude'} {who.pseudo_id} from "
                       f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
+        if waiting:
+            console.print(f"{who.pseudo_id} has no stored score for {row.valid_from}: run `iom score` to bring "
+                          "them into the selection")
 
     @app.command("revoke-override")
     def revoke_override(

@@ -307,6 +307,16 @@ def _stored_scores(session: Session, run: ScoreRun, *, person_ids=None, npu_code
     return frame.set_index("person_id")
 
 
+def awaits_scoring(session: Session, *, person_id: int, as_of: dt.date, config=None) -> bool:
+    """True when a run is stored for ``as_of`` but without this person: an include override
+    made now shows in the selection once ``iom score`` runs again (it scores overridden people)."""
+    config = _config(config)
+    run = session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
+    if run is None:
+        return False
+    return session.scalar(select(Score.person_id).where(Score.run_id == run.id, Score.person_id == person_id)) is None
+
+
 def find_person(session: Session, ref: str | int) -> Person:
     """A person by database id, pseudo_id or source_id."""
     text = str(ref).strip()

@@ -210,9 +210,6 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         with session_scope(engine) as session:
             as_of_date = service.reference_date(session)
     app.state.as_of = as_of_date
-    from iom.web import scoring_bridge
-
-    scoring_bridge.has("explain")  # import the scoring domain now, not on the first request
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or secret_key(),

@@ -1,29 +1,19 @@
-"""Calls into ``iom.scoring.service`` (the scoring domain). Pages never start a scoring run:
-they show stored scores only, and say plainly when none are stored for the reference date."""
+"""The web's view of the scoring domain (``iom.scoring.service``), as plain JSON-able data.
+Pages never start a scoring run: they show stored scores only, and say plainly when none are
+stored for the reference date."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from iom.errors import UserError
+from iom.scoring import service
+from iom.scoring.models import Override
 from iom.security.roles import Principal
-
-
-def _service():
-    try:
-        return importlib.import_module("iom.scoring.service")
-    except ImportError:
-        return None
-
-
-def has(name: str) -> bool:
-    module = _service()
-    return module is not None and callable(getattr(module, name, None))
 
 
 def plain(value: Any) -> Any:
@@ -45,20 +35,18 @@ def plain(value: Any) -> Any:
 
 def stored_run(session: Session, as_of: dt.date):
     """The stored score run for ``as_of``, or None (never computes one)."""
-    if not has("get_run"):
-        return None
     try:
-        return _service().get_run(session, as_of=as_of, create=False)
+        return service.get_run(session, as_of=as_of, create=False)
     except UserError:
         return None
 
 
 def explain(session: Session, *, person_id: int, as_of: dt.date, user: Principal, hide_crimes: bool = False) -> list[dict]:
     """The person's stored scores with their explanation, or [] when none are stored."""
-    if not has("explain") or stored_run(session, as_of) is None:
+    if stored_run(session, as_of) is None:
         return []
     try:
-        data = plain(_service().explain(session, person_id=person_id, as_of=as_of))
+        data = plain(service.explain(session, person_id=person_id, as_of=as_of))
     except UserError:
         return []
     if hide_crimes:
@@ -70,15 +58,13 @@ def explain(session: Session, *, person_id: int, as_of: dt.date, user: Principal
 
 def selection(session: Session, *, npu_code: str, as_of: dt.date) -> list[dict] | None:
     """Ranked selection for an NPU from stored scores; None when no scores are stored."""
-    if not has("select_for_npu") or stored_run(session, as_of) is None:
+    if stored_run(session, as_of) is None:
         return None
-    return plain(_service().select_for_npu(session, npu_code=npu_code, as_of=as_of))
+    return plain(service.select_for_npu(session, npu_code=npu_code, as_of=as_of))
 
 
 def overrides(session: Session, *, npu_code: str) -> list[dict]:
-    if not has("list_overrides"):
-        return []
-    return [plain(_row(o)) for o in _service().list_overrides(session, npu_code=npu_code)]
+    return [plain(_row(o)) for o in service.list_overrides(session, npu_code=npu_code)]
 
 
 def _row(override) -> dict:
@@ -88,24 +74,16 @@ def _row(override) -> dict:
 
 
 def create_override(session: Session, *, person_id: int, include: bool, reason: str, until: dt.date, user: Principal) -> dict:
-    if not has("create_override"):
-        raise UserError("overrides are not available: the scoring module is not installed")
-    row = _service().create_override(session, person_id=person_id, include=include, reason=reason, until=until, user=user.username)
+    row = service.create_override(session, person_id=person_id, include=include, reason=reason, until=until, user=user.username)
     return plain(_row(row))
 
 
 def approve_override(session: Session, *, override_id: int, approver: Principal) -> dict:
-    if not has("approve_override"):
-        raise UserError("overrides are not available: the scoring module is not installed")
-    row = _service().approve_override(session, override_id=override_id, approver=approver.username)
+    row = service.approve_override(session, override_id=override_id, approver=approver.username)
     return plain(_row(row))
 
 
 def override_person(session: Session, override_id: int) -> int | None:
     """Whose override this is (for the scope check before approving)."""
-    try:
-        from iom.scoring.models import Override
-    except ImportError:
-        return None
     row = session.get(Override, override_id)
     return None if row is None else row.person_id

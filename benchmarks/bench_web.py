@@ -101,6 +101,31 @@ def _report(name: str, samples: list[float], errors: int, seconds: float) -> Non
           f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  ({len(samples):,} ok, {errors} errors)")
 
 
+def _load(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, *, clients: int, seconds: float,
+          label: str, verdict: bool = False) -> None:
+    results: dict[str, list[float]] = {"person page": [], "caseload API": []}
+    errors = {"person page": 0, "caseload API": 0}
+    print(f"   {label} for {seconds:.0f} s on {base}: {len(ids):,} people in scope, {pages} caseload pages")
+    started = time.perf_counter()
+    stop = started + seconds
+
+    async def run() -> None:
+        await asyncio.gather(*(
+            _client(base, cookies, ids, pages, stop, results, errors, random.Random(i)) for i in range(clients)
+        ))
+
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    total = sum(len(v) for v in results.values())
+    print(f"   overall       {total / elapsed:7.1f} req/s over {elapsed:.1f} s")
+    for name in results:
+        _report(name, results[name], errors[name], elapsed)
+    everything = [x for v in results.values() for x in v]
+    if verdict and everything:
+        q = statistics.quantiles(everything, n=100, method="inclusive")
+        print(f"   target p95 < 100 ms: {'met' if q[94] < 0.1 else 'NOT met'} (p95 {q[94] * 1000:.1f} ms, all requests)")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, ids, pages, creds = _prepare(os.environ.get("IOM_BENCH_WEB_DB"), Path(tmp))
@@ -129,28 +154,9 @@ def main() -> None:
                                                              "purpose": "load benchmark"})
             login.raise_for_status()
             cookies = login.cookies
-            results: dict[str, list[float]] = {"person page": [], "caseload API": []}
-            errors = {"person page": 0, "caseload API": 0}
-            print(f"   {CLIENTS} clients for {SECONDS:.0f} s on {base}: {len(ids):,} people in scope, {pages} caseload pages")
-            started = time.perf_counter()
-            stop = started + SECONDS
-
-            async def run() -> None:
-                await asyncio.gather(*(
-                    _client(base, cookies, ids, pages, stop, results, errors, random.Random(i)) for i in range(CLIENTS)
-                ))
-
-            asyncio.run(run())
-            seconds = time.perf_counter() - started
-            total = sum(len(v) for v in results.values())
-            print(f"   overall       {total / seconds:7.1f} req/s over {seconds:.1f} s")
-            for name in results:
-                _report(name, results[name], errors[name], seconds)
-            everything = [x for v in results.values() for x in v]
-            if everything:
-                q = statistics.quantiles(everything, n=100, method="inclusive")
-                verdict = "met" if q[94] < 0.1 else "NOT met"
-                print(f"   target p95 < 100 ms: {verdict} (p95 {q[94] * 1000:.1f} ms, all requests)")
+            # One client first: the server time of a request, with no queueing in it.
+            _load(base, cookies, ids, pages, clients=1, seconds=min(10.0, SECONDS), label="1 client")
+            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=SECONDS, label=f"{CLIENTS} clients", verdict=True)
         finally:
             server.terminate()
             try:

@@ -134,6 +134,7 @@ class TestCsrf:
         om = login("om_lbm")
         query = om.get("/api/v1/caseload", params={"npu": "BE\x00"})
         assert query.status_code == 400 and query.json()["status"] == 400
+        assert query.headers["x-frame-options"] == "DENY" and query.headers["cache-control"] == "no-store"
         body = om.post(f"/api/v1/people/{people.birmingham}/notes", json={"text": "a\x00b"})
         assert body.status_code == 422
         engine, _ = web_db

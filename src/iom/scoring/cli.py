@@ -13,7 +13,7 @@ from rich.table import Table
 from iom.db import session_scope
 from iom.errors import UserError
 from iom.security import audit
-from iom.security.roles import Principal
+from iom.security.roles import cli_actor
 
 AS_OF_HELP = "Date to score as of (default: the latest crime date in the database, or today if none)."
 CONFIG_HELP = "Scoring config: a shipped version name (default scoring-v1) or a .toml file."
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         with session_scope(engine) as session:
             who = service.find_person(session, person)
         # The audit row is committed before the override is written: fail closed.
-        audit.record(engine, actor=Principal(username=user, role="administrator"), action="write",
+        audit.record(engine, actor=cli_actor(user), action="write",
                      resource="selection_override", person_id=who.id, purpose="selection override (CLI)",
                      detail={"include": include, "until": until.date(), "reason": reason.strip()})
         with session_scope(engine) as session:
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
         engine = state(ctx).engine
         with session_scope(engine) as session:
             person_id = service.get_override(session, override_id).person_id
-        audit.record(engine, actor=Principal(username=user, role="administrator"), action="write",
+        audit.record(engine, actor=cli_actor(user), action="write",
                      resource="selection_override", person_id=person_id, purpose="selection override (CLI)",
                      detail={"revoke": override_id})
         with session_scope(engine) as session:
@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
             who = service.find_person(session, person)
             day = _date(as_of) or service.default_as_of(session)
             e = service.explain(session, person_id=who.id, as_of=day, config=cfg)
-        audit.record(state(ctx).engine, actor=Principal(username=user, role="administrator"), action="read",
+        audit.record(state(ctx).engine, actor=cli_actor(user), action="read",
                      resource="score_explanation", person_id=who.id, purpose=purpose,
                      detail={"as_of": day, "config": cfg.version})
         if as_json:

@@ -10,7 +10,6 @@ import threading
 from dataclasses import dataclass
 
 import duckdb
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa

@@ -68,19 +68,19 @@ def features(reg: Register, crimes: np.ndarray, at: dt.date) -> pd.DataFrame:
         "outcome_on": c["outcome_on"],
     })
     out = query_arrow(f"""
-            SELECT person_id,
-                   count(*) FILTER (WHERE committed > {y1}) AS crimes_12m,
-                   count(*) FILTER (WHERE committed > {y3}) AS crimes_36m,
-                   count(*) AS crimes_all,
-                   sum(pv) AS proven_all,
-                   count(*) FILTER (WHERE pv = 1 AND outcome_on > {y1}) AS proven_12m,
-                   {today} - max(committed) AS days_since_last,
-                   ({today} - min(committed)) / 365.25 AS years_since_first,
-                   coalesce(max(gravity) FILTER (WHERE committed > {y3}), 0) AS max_gravity_36m,
-                   coalesce(sum(harm) FILTER (WHERE committed > {y3}), 0) AS harm_36m,
-                   count(*) FILTER (WHERE committed > {y3} AND da = 1) AS da_36m
-            FROM t GROUP BY person_id ORDER BY person_id
-        """, t=table).set_index("person_id")
+        SELECT person_id,
+               count(*) FILTER (WHERE committed > {y1}) AS crimes_12m,
+               count(*) FILTER (WHERE committed > {y3}) AS crimes_36m,
+               count(*) AS crimes_all,
+               sum(pv) AS proven_all,
+               count(*) FILTER (WHERE pv = 1 AND outcome_on > {y1}) AS proven_12m,
+               {today} - max(committed) AS days_since_last,
+               ({today} - min(committed)) / 365.25 AS years_since_first,
+               coalesce(max(gravity) FILTER (WHERE committed > {y3}), 0) AS max_gravity_36m,
+               coalesce(sum(harm) FILTER (WHERE committed > {y3}), 0) AS harm_36m,
+               count(*) FILTER (WHERE committed > {y3} AND da = 1) AS da_36m
+        FROM t GROUP BY person_id ORDER BY person_id
+    """, t=table).set_index("person_id")
     people = reg.people.set_index("id").reindex(out.index)
     out["age"] = age_years(people["dob"].fillna(0).to_numpy(), at)
     out["female"] = (people["sex"] == "F").astype(int).to_numpy()

@@ -178,6 +178,10 @@ def _active_overrides(session: Session, as_of: dt.date, config: ScoringConfig, p
     return active
 
 
+def _find_run(session: Session, as_of: dt.date, config: ScoringConfig) -> ScoreRun | None:
+    return session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
+
+
 def score_all(session: Session, *, as_of: dt.date, config=None) -> ScoreRun:
     """Score everyone as of ``as_of`` and store it; rerunning replaces the same run's rows."""
     config = _config(config)
@@ -186,7 +190,7 @@ def score_all(session: Session, *, as_of: dt.date, config=None) -> ScoreRun:
     model_row, trained = _model_for(session, reg, config, as_of)
     overrides = _active_overrides(session, as_of, config)
     scores = compute_scores(reg, config, as_of, members=members, extra_ids=overrides.keys(), model=trained)
-    run = session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
+    run = _find_run(session, as_of, config)
     if run is None:
         run = ScoreRun(as_of=as_of, config_version=config.version)
         session.add(run)
@@ -218,7 +222,7 @@ def score_all(session: Session, *, as_of: dt.date, config=None) -> ScoreRun:
 
 def get_run(session: Session, *, as_of: dt.date, config=None, create: bool = True) -> ScoreRun:
     config = _config(config)
-    run = session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
+    run = _find_run(session, as_of, config)
     if run is None and create:
         run = score_all(session, as_of=as_of, config=config)
     if run is None:
@@ -311,7 +315,7 @@ def awaits_scoring(session: Session, *, person_id: int, as_of: dt.date, config=N
     """True when a run is stored for ``as_of`` but without this person: an include override
     made now shows in the selection once ``iom score`` runs again (it scores overridden people)."""
     config = _config(config)
-    run = session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
+    run = _find_run(session, as_of, config)
     if run is None:
         return False
     return session.scalar(select(Score.person_id).where(Score.run_id == run.id, Score.person_id == person_id)) is None

@@ -12,9 +12,7 @@ from iom.db import session_scope
 from iom.errors import UserError
 from iom.security import audit, service
 from iom.security.models import ROLES
-from iom.security.roles import Principal
-
-CLI_ACTOR = Principal(username="cli", role="administrator")
+from iom.security.roles import cli_actor
 
 
 def register(app: typer.Typer) -> None:
@@ -88,6 +86,6 @@ def register(app: typer.Typer) -> None:
             raise UserError(f"{file} is a directory")
         with session_scope(engine) as session:
             count = audit.export(session, file)
-        audit.record(engine, actor=CLI_ACTOR, action="export", resource="audit_log", purpose="audit export (CLI)",
+        audit.record(engine, actor=cli_actor(), action="export", resource="audit_log", purpose="audit export (CLI)",
                      detail={"file": str(file), "rows": count})
         console.print(f"wrote {count:,} audit rows to {file}")

@@ -47,3 +47,9 @@ class Principal:
     @property
     def label(self) -> str:
         return LABELS.get(self.role, self.role)
+
+
+def cli_actor(username: str = "cli") -> Principal:
+    """The audit log's actor for a command run at the console: someone with database access,
+    named as they say (``--user``, default ``$USER``), acting with administrator rights."""
+    return Principal(username=username, role=ADMINISTRATOR)

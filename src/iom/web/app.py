@@ -57,6 +57,15 @@ class CsrfError(Exception):
     """A state-changing request without the session's CSRF token."""
 
 
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    """A bare problem-details response, written below the framework (the middleware's own
+    refusals and the last-resort 500); ``send`` adds the security headers."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class SecurityMiddleware:
     """Adds security headers and ``no-store`` to every response; turns any unhandled error into
     a bare 500 (problem details for the API), so no stack trace ever reaches a client."""
@@ -67,14 +76,6 @@ class SecurityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
-            body = json.dumps({"type": "about:blank", "title": "Bad Request", "status": 400,
-                               "detail": "the request must not contain NUL characters"}).encode()
-            await send({"type": "http.response.start", "status": 400,
-                        "headers": [(b"content-type", b"application/problem+json"),
-                                    (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
-            await send({"type": "http.response.body", "body": body})
             return
         started = False
         is_static = scope["path"].startswith("/static/")
@@ -90,18 +91,16 @@ class SecurityMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            await _send_problem(send_with_headers, 400, "Bad Request", "the request must not contain NUL characters")
+            return
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
             log.exception("unhandled error on %s", scope.get("path"))
             if started:
                 raise
-            body = json.dumps({"type": "about:blank", "title": "Internal Server Error", "status": 500,
-                               "detail": "the server could not complete the request"}).encode()
-            await send_with_headers({"type": "http.response.start", "status": 500,
-                                     "headers": [(b"content-type", b"application/problem+json"),
-                                                 (b"content-length", str(len(body)).encode())]})
-            await send_with_headers({"type": "http.response.body", "body": body})
+            await _send_problem(send_with_headers, 500, "Internal Server Error", "the server could not complete the request")
 
 
 def problem(status: int, title: str, detail: str | None = None, *, instance: str | None = None, headers: dict | None = None) -> JSONResponse:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import resource
 import tempfile
-import time
 from pathlib import Path
+
+from common import timed
 
 from iom.db import make_engine
 from iom.register.export import export_database
@@ -28,10 +28,6 @@ HEADER = [
     "source_id", "person_source_id", "involvement", "committed_on", "recorded_on", "offence_code",
     "npu_code", "outcome", "outcome_on", "domestic_abuse", "alcohol_related", "hate", "victim_source_id",
 ]
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
 
 
 def _write_files(folder: Path) -> tuple[Path, Path]:
@@ -61,15 +57,6 @@ def _write_files(folder: Path) -> tuple[Path, Path]:
     return people, crimes
 
 
-def _step(label: str, action) -> object:
-    before = _peak_rss_mb()
-    started = time.perf_counter()
-    result = action()
-    seconds = time.perf_counter() - started
-    print(f"   {label:<34} {seconds:7.1f} s   peak RSS +{_peak_rss_mb() - before:6.1f} MB (now {_peak_rss_mb():.0f} MB)", flush=True)
-    return result, seconds
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="iom-bench-import-") as tmp:
         folder = Path(tmp)
@@ -80,12 +67,12 @@ def main() -> None:
         engine = make_engine(url)
         init_database(engine)
         print(f"   database: {engine.dialect.name}")
-        _step("import people", lambda: import_files(engine, {"people": people}, today=AS_OF))
-        result, seconds = _step("import crimes (all new)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF))
+        timed("import people", lambda: import_files(engine, {"people": people}, today=AS_OF), memory=True)
+        result, seconds = timed("import crimes (all new)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF), memory=True)
         print(f"   -> {CRIMES / seconds:,.0f} rows/s; new {result.files[0].inserted:,}")
-        result, seconds = _step("re-import crimes (all updates)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF))
+        result, seconds = timed("re-import crimes (all updates)", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF), memory=True)
         print(f"   -> {CRIMES / seconds:,.0f} rows/s; new {result.files[0].inserted:,}, updated {result.files[0].updated:,}")
-        written, seconds = _step("export every table to Parquet", lambda: export_database(engine, folder / "export"))
+        written, seconds = timed("export every table to Parquet", lambda: export_database(engine, folder / "export"), memory=True)
         total = sum(w.rows for w in written)
         parquet_mb = sum((folder / "export" / w.file).stat().st_size for w in written) / 1e6
         print(f"   -> {total:,} rows in {len(written)} tables, {parquet_mb:.0f} MB of Parquet, {total / seconds:,.0f} rows/s")

@@ -3,8 +3,7 @@
 1. The default synthetic force (seed 1, 200,000 offenders, ~1.5M crimes) on SQLite: the
    whole ``score_all`` (read, RFG/harm/vulnerability/OGRS3/force-model risk, store), cold
    (model trained on the way) and warm (model stored; an idempotent rerun), plus one NPU's
-   selection with explanations. Set IOM_BENCH_SCORING_DB to an existing synthetic-force URL
-   to skip generating one.
+   selection with explanations. The force is shared with the other benchmarks (common.py).
 2. A national-sized slice generated straight to Parquet with numpy/pyarrow (1M people, 10M
    crimes): the RFG + harm scoring SQL over it in DuckDB, as a ratio to a bare DuckDB
    ``GROUP BY person`` count over the same file, measured in the same run (target <= 3x).
@@ -15,8 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,23 +22,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from common import default_force
 
 AS_OF = dt.date(2019, 3, 31)
 NATIONAL_PEOPLE = 1_000_000
 NATIONAL_CRIMES = 10_000_000
-
-
-def _force_url(tmp: Path) -> str:
-    url = os.environ.get("IOM_BENCH_SCORING_DB")
-    if url:
-        return url
-    url = f"sqlite:///{tmp / 'force.db'}"
-    iom = [sys.executable, "-m", "iom.cli", "--db", url]
-    started = time.perf_counter()
-    subprocess.run(iom + ["init"], check=True, capture_output=True)
-    subprocess.run(iom + ["synth", "--seed", "1"], check=True, capture_output=True)
-    print(f"   (generated the synthetic force in {time.perf_counter() - started:.0f} s; not part of the figures)")
-    return url
 
 
 def bench_force(tmp: Path) -> None:
@@ -51,7 +36,7 @@ def bench_force(tmp: Path) -> None:
     from iom.scoring.config import load_config
     from iom.scoring.data import load_register, member_ids
 
-    engine = make_engine(_force_url(tmp))
+    engine = make_engine(default_force(tmp))
     config = load_config()
     with session_scope(engine) as session:
         started = time.perf_counter()

@@ -5,8 +5,8 @@ The server runs in its own process (`iom serve`, one uvicorn worker), the client
 (httpx, asyncio). Every person-page request appends a hash-chained audit row, so the run also
 measures the audit log under write load; the chain is verified afterwards.
 
-Environment: IOM_BENCH_WEB_DB=<sqlite URL> reuses an existing synthetic force instead of
-generating one; IOM_BENCH_WEB_SECONDS / IOM_BENCH_WEB_CLIENTS change the bounds."""
+The force is shared with the other benchmarks (common.py); IOM_BENCH_WEB_SECONDS /
+IOM_BENCH_WEB_CLIENTS change the bounds."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from common import default_force
 from sqlalchemy import select
 
 CLIENTS = int(os.environ.get("IOM_BENCH_WEB_CLIENTS", "50"))
@@ -36,26 +37,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _prepare(url: str | None, tmp: Path) -> tuple[str, list[int], int, str]:
+def _prepare(url: str) -> tuple[list[int], int, str]:
     """A database with the default force, a bench user, and person ids in that user's scope."""
     from iom.cohorts.service import current_member_ids
     from iom.db import make_engine, session_scope
     from iom.register.models import Person
-    from iom.register.service import init_database
     from iom.security import service as users
     from iom.security.roles import Principal
     from iom.security.scope import people_query
     from iom.web.service import caseload, reference_date
 
-    if url is None:
-        from iom.synth.service import generate_force
-
-        url = f"sqlite:///{tmp / 'bench_web.db'}"
-        engine = make_engine(url)
-        init_database(engine)
-        started = time.perf_counter()
-        generate_force(engine, seed=1)
-        print(f"   generated the default synthetic force in {time.perf_counter() - started:.0f} s")
     engine = make_engine(url)
     password = secrets.token_urlsafe(16)
     username = f"bench_{secrets.token_hex(3)}"
@@ -68,7 +59,7 @@ def _prepare(url: str | None, tmp: Path) -> tuple[str, list[int], int, str]:
         ids = list(session.scalars(query))
         total = caseload(session, who, as_of=as_of, per_page=50).total
     engine.dispose()
-    return url, ids, max(1, -(-total // 50)), f"{username}\n{password}"
+    return ids, max(1, -(-total // 50)), f"{username}\n{password}"
 
 
 async def _client(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, stop: float,
@@ -128,7 +119,8 @@ def _load(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, *, clie
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url, ids, pages, creds = _prepare(os.environ.get("IOM_BENCH_WEB_DB"), Path(tmp))
+        url = default_force(Path(tmp))
+        ids, pages, creds = _prepare(url)
         username, password = creds.split("\n")
         if not ids:
             print("   no cohort members in scope: nothing to measure")

@@ -7,8 +7,10 @@ Each benchmark runs in a process of its own, so one's memory never shows in anot
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,12 +37,14 @@ def main(argv: list[str]) -> int:
         print("no benchmarks matched", file=sys.stderr)
         return 1
     failed = []
-    for path in modules:
-        print(f"== {path.stem}", flush=True)
-        started = time.perf_counter()
-        if subprocess.run([sys.executable, __file__, "--in-process", str(path)]).returncode:
-            failed.append(path.stem)
-        print(f"   ({path.stem} took {time.perf_counter() - started:.1f} s)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="iom-bench-") as cache:
+        env = {**os.environ, "IOM_BENCH_CACHE": cache}  # one default force for the whole run
+        for path in modules:
+            print(f"== {path.stem}", flush=True)
+            started = time.perf_counter()
+            if subprocess.run([sys.executable, __file__, "--in-process", str(path)], env=env).returncode:
+                failed.append(path.stem)
+            print(f"   ({path.stem} took {time.perf_counter() - started:.1f} s)", flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iom.db import Base
@@ -143,3 +143,24 @@ class Crime(Base):
     victim_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(24))
     outcome_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+#: Tables whose writes change what the register shows (pages, caseloads, explanations).
+#: Database triggers (migration 0005) bump ``RegisterVersion`` on every write to them,
+#: whoever writes: the importer, the generator, a service, or someone at a SQL prompt.
+VERSIONED_TABLES = (
+    "units", "people", "vulnerability_markers", "offences", "crimes",
+    "cohort_memberships", "risk_level_history", "management_history", "score_runs",
+)
+
+
+class RegisterVersion(Base):
+    """One row: a counter that changes whenever a ``VERSIONED_TABLES`` table does, in the same
+    transaction, so a reader can tell whether anything it derived earlier is still current.
+    It starts at a random value so a re-created database never repeats an old version."""
+
+    __tablename__ = "register_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

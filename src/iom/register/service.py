@@ -12,7 +12,7 @@ from iom import migrate
 from iom.cohorts import service as cohorts
 from iom.db import session_scope
 from iom.reference import as_bool, as_int_or_none, read_reference
-from iom.register.models import CostOfCrime, Crime, Offence, Person, Unit
+from iom.register.models import CostOfCrime, Crime, Offence, Person, RegisterVersion, Unit
 from iom.register.schemas import Summary
 
 
@@ -80,6 +80,11 @@ def init_database(engine: Engine) -> dict[str, int]:
 
 def npu_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Unit.code).where(Unit.kind == "npu").order_by(Unit.code)))
+
+
+def register_version(session: Session) -> int | None:
+    """The register's change counter (see ``RegisterVersion``); None before migration 0005."""
+    return session.scalar(select(RegisterVersion.version).where(RegisterVersion.id == 1))
 
 
 def data_date(session: Session) -> dt.date:

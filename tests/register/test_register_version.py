@@ -1,0 +1,85 @@
+"""The register version changes with every write to the tables pages are built from, on
+SQLite (row triggers) and on PostgreSQL (statement triggers), and with nothing else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+
+import pytest
+from sqlalchemy import select, text
+
+from iom.db import session_scope
+from iom.cohorts.models import CohortMembership, RiskLevelRecord
+from iom.register.models import VERSIONED_TABLES, Crime, Person, VulnerabilityMarker
+from iom.register.service import init_database, register_version
+from iom.scoring.models import ScoreRun
+from iom.security import audit
+from iom.security.roles import Principal
+from iom.synth.service import reset_database
+from iom.web import sample
+
+
+@pytest.fixture
+def populated(fresh_engine):
+    with session_scope(fresh_engine) as session:
+        people = sample.build(session)
+        session.add(VulnerabilityMarker(person_id=people.victim, marker="MENTAL_HEALTH", started_on=dt.date(2018, 1, 1)))
+        session.add(ScoreRun(as_of=sample.AS_OF, config_version="test", scored_at=dt.datetime.now(dt.UTC), people=0))
+    return fresh_engine
+
+
+def _version(engine) -> int:
+    with session_scope(engine) as session:
+        return register_version(session)
+
+
+@pytest.mark.parametrize("table", VERSIONED_TABLES)
+def test_an_update_of_any_register_table_changes_the_version(populated, table):
+    key = "code" if table in ("units", "offences") else "id"
+    before = _version(populated)
+    with populated.begin() as connection:
+        first = connection.execute(text(f"SELECT min({key}) FROM {table}")).scalar_one()
+        assert first is not None, f"the fixture left {table} empty"
+        connection.execute(text(f"UPDATE {table} SET {key} = {key} WHERE {key} = :k"), {"k": first})
+    assert _version(populated) > before
+
+
+@pytest.mark.parametrize("make", [
+    lambda pid: VulnerabilityMarker(person_id=pid, marker="MENTAL_HEALTH", started_on=dt.date(2019, 1, 1)),
+    lambda pid: RiskLevelRecord(person_id=pid, level="Low", effective_from=dt.date(2019, 3, 1)),
+    lambda pid: CohortMembership(person_id=pid, classification_code="PPO", adopted_on=dt.date(2019, 3, 1)),
+    lambda pid: Crime(source_id="version-test", person_id=pid, involvement="offender", committed_on=dt.date(2019, 3, 1), recorded_on=dt.date(2019, 3, 1),
+                      offence_code="001/00", npu_code="BN", outcome="pending"),
+], ids=["marker", "risk", "membership", "crime"])
+def test_inserting_and_deleting_rows_change_the_version(populated, make):
+    with session_scope(populated) as session:
+        pid = session.scalar(select(Person.id).order_by(Person.id))
+        row = make(pid)
+        session.add(row)
+    after_insert = _version(populated)
+    with session_scope(populated) as session:
+        session.delete(session.merge(row))
+    after_delete = _version(populated)
+    assert after_delete > after_insert
+
+
+def test_audit_rows_users_and_notes_leave_the_version_alone(populated):
+    """Every page read appends an audit row: that must not make every kept view stale."""
+    before = _version(populated)
+    audit.record(populated, actor=Principal(username="t", role="analyst"), action="read", resource="person", purpose="test")
+    after = _version(populated)
+    assert before == after
+
+
+def test_a_recreated_database_starts_from_another_version(scratch_db):
+    engine = scratch_db.engine()
+    init_database(engine)
+    first = _version(engine)
+    reset_database(engine)  # what `iom synth --replace` does
+    assert _version(engine) != first
+
+
+def test_the_migration_tracks_exactly_the_versioned_tables():
+    migration = importlib.import_module("iom.migrations.versions.0005_register_version")
+    assert tuple(migration.TABLES) == VERSIONED_TABLES

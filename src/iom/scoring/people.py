@@ -31,32 +31,34 @@ def vulnerability(reg: Register, config: ScoringConfig, as_of: dt.date, person_i
     """Points per factor (one column each) and the total, capped, for ``person_ids``.
 
     Kept apart from risk: it is shown beside it and enters only the selection composite,
-    with its own weight."""
+    with its own weight. Plain numpy over whole columns: as quick for one person (a person
+    page) as per person for the whole force."""
     v = config.vulnerability
-    ids = np.asarray(sorted(set(int(i) for i in person_ids)), dtype="int64")
-    out = pd.DataFrame(index=pd.Index(ids, name="person_id"))
-    people = reg.people.set_index("id").reindex(ids)
-    ages = age_years(people["dob"].fillna(0).to_numpy(), as_of)
-    out["age_under_25"] = np.where(people["dob"].notna().to_numpy() & (ages < 25), v.under_25_points, 0)
+    ids = np.unique(np.asarray([int(i) for i in person_ids], dtype="int64"))
+    known_ids = reg.people["id"].to_numpy()
+    at = np.minimum(np.searchsorted(known_ids, ids), max(len(known_ids) - 1, 0))
+    known = (known_ids[at] == ids) if len(known_ids) else np.zeros(len(ids), dtype=bool)
+    dob = np.where(known, reg.people["dob"].to_numpy()[at] if len(known_ids) else 0, 0)
+    factors = {"age_under_25": np.where(known & (age_years(dob, as_of) < 25), v.under_25_points, 0)}
     today = day_number(as_of)
     m = reg.markers
-    active = m[(m["started"] <= today) & (m["ended"] > today) & m["marker"].isin(list(v.markers))]
-    active = active.drop_duplicates(["person_id", "marker"])
+    holder, marker_of = m["person_id"].to_numpy(), m["marker"].to_numpy()
+    active = (m["started"].to_numpy() <= today) & (m["ended"].to_numpy() > today)
     for marker, points in v.markers.items():
-        holders = active.loc[active["marker"] == marker, "person_id"].to_numpy()
-        out[f"marker:{marker}"] = np.where(np.isin(ids, holders), points, 0)
+        factors[f"marker:{marker}"] = np.where(np.isin(ids, holder[active & (marker_of == marker)]), points, 0)
     c = reg.crimes
     start = day_number(months_before(as_of, v.lookback_months))
-    vic = c[(c["victim_person_id"] >= 0) & (c["committed"] > start) & (c["committed"] <= today) & (c["recorded"] <= today)]
-    counts = pd.Series(vic["victim_person_id"]).value_counts()
-    n = counts.reindex(ids, fill_value=0).to_numpy()
-    out["victimisation"] = np.minimum(n * v.victimisation_points_per_crime, v.victimisation_max_points)
-    out["victimisation_count"] = n
-    factor_cols = [col for col in out.columns if col != "victimisation_count"]
-    raw = out[factor_cols].sum(axis=1).to_numpy()
-    out["cap"] = np.minimum(0, v.max_points - raw)
-    out["vulnerability"] = raw + out["cap"].to_numpy()
-    return out
+    victims = np.sort(c["victim_person_id"][
+        (c["victim_person_id"] >= 0) & (c["committed"] > start) & (c["committed"] <= today) & (c["recorded"] <= today)
+    ])
+    count = np.searchsorted(victims, ids, side="right") - np.searchsorted(victims, ids, side="left")
+    factors["victimisation"] = np.minimum(count * v.victimisation_points_per_crime, v.victimisation_max_points)
+    raw = np.sum(list(factors.values()), axis=0) if len(ids) else np.zeros(0, dtype="int64")
+    cap = np.minimum(0, v.max_points - raw)
+    return pd.DataFrame(
+        {**factors, "victimisation_count": count, "cap": cap, "vulnerability": raw + cap},
+        index=pd.Index(ids, name="person_id"),
+    )
 
 
 def ogrs3_scores(reg: Register, as_of: dt.date, person_ids=None) -> pd.DataFrame:

@@ -42,7 +42,10 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        # Enough connections for every worker thread of the web app (anyio's 40) at once.
+        # A SQLite file has nothing to ping; a server connection may have been dropped.
+        engine = create_engine(parsed, future=True, pool_size=10, max_overflow=40,
+                               pool_pre_ping=parsed.get_backend_name() != "sqlite")
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise UserError(f"bad database URL {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":

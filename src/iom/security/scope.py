@@ -114,5 +114,11 @@ def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:
     return record is not None and record.offender_type in RESTRICTED_OFFENDER_TYPES
 
 
+def view_key(user: Principal) -> tuple[str, str | None]:
+    """Two users with the same key see the same people and the same fields of them: scope,
+    pseudonymisation and restricted fields all follow from the role and the LOMU."""
+    return user.role, user.lomu_code if user.role in LOMU_ROLES else None
+
+
 def shows_restricted(user: Principal) -> bool:
     return user.can("read_restricted")

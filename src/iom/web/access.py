@@ -14,25 +14,34 @@ from iom.errors import NotFound, UserError
 from iom.security import audit, scope
 from iom.security.roles import Principal
 from iom.web import scoring_bridge, service
+from iom.web.views import NoViews, Views
+
+NO_VIEWS = NoViews()
 
 
-def read_person(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date, purpose: str, via: str):
+def read_person(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date, purpose: str, via: str,
+                views: Views = NO_VIEWS):
     try:
-        detail = service.person_detail(session, user, person_id, as_of=as_of)
+        detail = views.get(session, ("person", as_of, person_id, scope.view_key(user)),
+                           lambda: service.person_detail(session, user, person_id, as_of=as_of))
     except NotFound:
         audit.record(engine, actor=user, action="denied", resource="person", person_id=person_id, purpose=purpose,
                      detail={"via": via, "why": "not found or out of scope"})
         raise
     # Scores only once scope has let the person through.
-    detail.scores = scoring_bridge.explain(session, person_id=person_id, as_of=as_of, user=user,
-                                          hide_crimes=detail.restricted_hidden)
+    hide = detail.restricted_hidden
+    scores = views.get(session, ("explanation", as_of, person_id, hide),
+                       lambda: scoring_bridge.explain(session, person_id=person_id, as_of=as_of, hide_crimes=hide))
+    detail = detail.model_copy(update={"scores": scores, "notes": service.person_notes(session, user, person_id)})
     audit.record(engine, actor=user, action="read", resource="person", person_id=person_id, purpose=purpose,
                  detail={"via": via, "restricted_hidden": detail.restricted_hidden, "pseudonymised": user.pseudonymised})
     return detail
 
 
-def read_caseload(engine: Engine, session: Session, user: Principal, *, as_of: dt.date, purpose: str, via: str, **filters):
-    page = service.caseload(session, user, as_of=as_of, **filters)
+def read_caseload(engine: Engine, session: Session, user: Principal, *, as_of: dt.date, purpose: str, via: str,
+                  views: Views = NO_VIEWS, **filters):
+    key = ("caseload", as_of, scope.view_key(user), tuple(sorted(filters.items())))
+    page = views.get(session, key, lambda: service.caseload(session, user, as_of=as_of, **filters))
     audit.record(engine, actor=user, action="search", resource="caseload", purpose=purpose,
                  detail={"via": via, "filters": {k: v for k, v in filters.items() if v is not None},
                          "people": [row.id for row in page.items]})

@@ -69,13 +69,13 @@ def caseload(
     npu: Annotated[str | None, Query(max_length=8)] = None,
 ) -> schemas.CaseloadPage:
     return access.read_caseload(request.app.state.audit_engine, db, user, as_of=as_of(request), purpose=purpose_of(request),
-                                via="api", risk=risk, classification=classification, npu=npu, page=page, per_page=per_page)
+                                via="api", views=request.app.state.views, risk=risk, classification=classification, npu=npu, page=page, per_page=per_page)
 
 
 @router.get("/people/{person_id}", response_model=schemas.PersonDetail, summary="One person's record (audited)")
 def person(request: Request, db: DB, user: CurrentUser, person_id: PersonId) -> schemas.PersonDetail:
     return access.read_person(request.app.state.audit_engine, db, user, person_id, as_of=as_of(request),
-                              purpose=purpose_of(request), via="api")
+                              purpose=purpose_of(request), via="api", views=request.app.state.views)
 
 
 @router.post("/people/{person_id}/notes", response_model=schemas.Note, status_code=201,

@@ -30,6 +30,7 @@ from iom.security import service as users
 from iom.security.roles import Principal
 from iom.security.settings import is_development, secret_key
 from iom.web import service
+from iom.web.views import Views
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -165,6 +166,10 @@ def current_user(request: Request, db: DB) -> Principal:
         request.session.clear()
         raise NotAuthenticated()
     request.state.user = user
+    # End the read transaction: the handler runs in another worker thread, perhaps after a
+    # wait, and should not hold a pooled connection meanwhile (a pool smaller than the number
+    # of waiting requests would otherwise deadlock against the thread pool).
+    db.commit()
     return user
 
 
@@ -205,6 +210,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     # appends, so sharing one pool could exhaust it under load and deadlock.
     app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
     app.state.throttle = users.LoginThrottle()
+    app.state.views = Views()
     if as_of_date is None:
         with session_scope(engine) as session:
             as_of_date = service.reference_date(session)

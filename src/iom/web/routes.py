@@ -84,7 +84,7 @@ def caseload_page(
     risk = risk or None
     classification = classification or None
     result = access.read_caseload(request.app.state.audit_engine, db, user, as_of=as_of(request), purpose=purpose_of(request),
-                                  via="page", risk=risk, classification=classification, page=page, per_page=50)
+                                  via="page", views=request.app.state.views, risk=risk, classification=classification, page=page, per_page=50)
     pages = max(1, -(-result.total // result.per_page))
     return render(request, "caseload.html", user, result=result, pages=pages, risk=risk, classification=classification)
 
@@ -94,7 +94,7 @@ def person_page(request: Request, db: DB, user: CurrentUser, person_id: int) -> 
     if not 1 <= person_id < 2**31:
         raise UserError("no such person id")
     detail = access.read_person(request.app.state.audit_engine, db, user, person_id, as_of=as_of(request),
-                                purpose=purpose_of(request), via="page")
+                                purpose=purpose_of(request), via="page", views=request.app.state.views)
     return render(request, "person.html", user, person=detail)
 
 

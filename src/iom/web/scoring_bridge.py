@@ -41,7 +41,7 @@ def stored_run(session: Session, as_of: dt.date):
         return None
 
 
-def explain(session: Session, *, person_id: int, as_of: dt.date, user: Principal, hide_crimes: bool = False) -> list[dict]:
+def explain(session: Session, *, person_id: int, as_of: dt.date, hide_crimes: bool = False) -> list[dict]:
     """The person's stored scores with their explanation, or [] when none are stored."""
     if stored_run(session, as_of) is None:
         return []

@@ -161,7 +161,8 @@ def _restricted_offence(offence_group: str) -> bool:
 
 
 def person_detail(session: Session, user: Principal, person_id: int, *, as_of: dt.date, scores: list[dict] | None = None) -> schemas.PersonDetail:
-    """The person record with a dated timeline; NotFound outside the user's scope."""
+    """The person record with a dated timeline; NotFound outside the user's scope. Without
+    notes (``person_notes``): they change with every note written, the record does not."""
     person = scope.get_person(session, user, person_id, as_of)
     restricted = scope.is_restricted(session, person.id, as_of)
     hide = restricted and not scope.shows_restricted(user)
@@ -220,12 +221,6 @@ def person_detail(session: Session, user: Principal, person_id: int, *, as_of: d
     timeline.sort(key=lambda e: e.on, reverse=True)
     current_mgmt = managements[0] if managements else None
     current_risk = risks[0] if risks else None
-    notes = None
-    if not user.pseudonymised:
-        notes = [
-            schemas.Note(id=n.id, written_at=n.written_at, author=n.author, text=n.text)
-            for n in session.scalars(select(PersonNote).where(PersonNote.person_id == person.id).order_by(PersonNote.id.desc()))
-        ]
     flags = _flags(session, [person.id], as_of).get(person.id, [])
     if restricted:
         flags = sorted([*flags, "restricted"])
@@ -250,9 +245,20 @@ def person_detail(session: Session, user: Principal, person_id: int, *, as_of: d
         timeline=timeline,
         risk_history=risk_history,
         scores=scores or [],
-        notes=notes,
+        notes=None,
         as_of=as_of,
     )
+
+
+def person_notes(session: Session, user: Principal, person_id: int) -> list[schemas.Note] | None:
+    """Notes, newest first, for a person the caller has already let through scope; None for
+    pseudonymised readers (free text may name people)."""
+    if user.pseudonymised:
+        return None
+    return [
+        schemas.Note(id=n.id, written_at=n.written_at, author=n.author, text=n.text)
+        for n in session.scalars(select(PersonNote).where(PersonNote.person_id == person_id).order_by(PersonNote.id.desc()))
+    ]
 
 
 def check_note(text: str) -> str:

@@ -1,9 +1,15 @@
 """Bounded load run on loopback: 50 concurrent clients for 30 s against the person page and
-the caseload API, on the default synthetic force (SQLite). Prints requests/s and p50/p95/p99.
+the caseload API, on the default synthetic force (SQLite), scored as `make run` scores it so
+person pages carry their explanations. Prints requests/s and p50/p95/p99.
 
 The server runs in its own process (`iom serve`, one uvicorn worker), the clients in this one
-(httpx, asyncio). Every person-page request appends a hash-chained audit row, so the run also
-measures the audit log under write load; the chain is verified afterwards.
+(httpx, asyncio), on the same two cores. Every request appends a hash-chained audit row, so
+the run also measures the audit log under write load; the chain is verified afterwards.
+
+Four runs: one client (a request's own time, no queueing); 50 clients on `/api/v1/me`, a
+signed-in request that reads no person (what this harness and the framework can do at all);
+50 clients that never pause (the target's run); 50 clients that pause a second between
+requests, as people do.
 
 The force is shared with the other benchmarks (common.py); IOM_BENCH_WEB_SECONDS /
 IOM_BENCH_WEB_CLIENTS change the bounds."""
@@ -37,6 +43,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _score(url: str) -> None:
+    """Store scores for the reference date, as `make run` does (not part of the figures)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "iom.cli", "--db", url, "score"], check=True, capture_output=True)
+    print(f"   (scored the force in {time.perf_counter() - started:.0f} s; not part of the figures)", flush=True)
+
+
 def _prepare(url: str) -> tuple[list[int], int, str]:
     """A database with the default force, a bench user, and person ids in that user's scope."""
     from iom.cohorts.service import current_member_ids
@@ -62,14 +75,24 @@ def _prepare(url: str) -> tuple[list[int], int, str]:
     return ids, max(1, -(-total // 50)), f"{username}\n{password}"
 
 
+def _mixed(ids: list[int], pages: int, rng: random.Random) -> tuple[str, str]:
+    if rng.random() < 0.5:
+        return "person page", f"/people/{rng.choice(ids)}"
+    return "caseload API", f"/api/v1/caseload?page={rng.randint(1, pages)}"
+
+
+def _signed_in(ids: list[int], pages: int, rng: random.Random) -> tuple[str, str]:
+    return "me API", "/api/v1/me"
+
+
 async def _client(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, stop: float,
-                  results: dict[str, list[float]], errors: dict[str, int], rng: random.Random) -> None:
+                  results: dict[str, list[float]], errors: dict[str, int], rng: random.Random,
+                  choose=_mixed, think: float = 0.0) -> None:
     async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
         while time.perf_counter() < stop:
-            if rng.random() < 0.5:
-                name, path = "person page", f"/people/{rng.choice(ids)}"
-            else:
-                name, path = "caseload API", f"/api/v1/caseload?page={rng.randint(1, pages)}"
+            if think:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+            name, path = choose(ids, pages, rng)
             started = time.perf_counter()
             try:
                 response = await client.get(path)
@@ -78,9 +101,9 @@ async def _client(base: str, cookies: httpx.Cookies, ids: list[int], pages: int,
                 ok = False
             elapsed = time.perf_counter() - started
             if ok:
-                results[name].append(elapsed)
+                results.setdefault(name, []).append(elapsed)
             else:
-                errors[name] += 1
+                errors[name] = errors.get(name, 0) + 1
 
 
 def _report(name: str, samples: list[float], errors: int, seconds: float) -> None:
@@ -93,24 +116,25 @@ def _report(name: str, samples: list[float], errors: int, seconds: float) -> Non
 
 
 def _load(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, *, clients: int, seconds: float,
-          label: str, verdict: bool = False) -> None:
-    results: dict[str, list[float]] = {"person page": [], "caseload API": []}
-    errors = {"person page": 0, "caseload API": 0}
-    print(f"   {label} for {seconds:.0f} s on {base}: {len(ids):,} people in scope, {pages} caseload pages")
+          label: str, verdict: bool = False, choose=_mixed, think: float = 0.0) -> None:
+    results: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    print(f"   {label} for {seconds:.0f} s: {len(ids):,} people in scope, {pages} caseload pages")
     started = time.perf_counter()
     stop = started + seconds
 
     async def run() -> None:
         await asyncio.gather(*(
-            _client(base, cookies, ids, pages, stop, results, errors, random.Random(i)) for i in range(clients)
+            _client(base, cookies, ids, pages, stop, results, errors, random.Random(i), choose, think)
+            for i in range(clients)
         ))
 
     asyncio.run(run())
     elapsed = time.perf_counter() - started
     total = sum(len(v) for v in results.values())
     print(f"   overall       {total / elapsed:7.1f} req/s over {elapsed:.1f} s")
-    for name in results:
-        _report(name, results[name], errors[name], elapsed)
+    for name in sorted(set(results) | set(errors)):
+        _report(name, results.get(name, []), errors.get(name, 0), elapsed)
     everything = [x for v in results.values() for x in v]
     if verdict and everything:
         q = statistics.quantiles(everything, n=100, method="inclusive")
@@ -120,6 +144,7 @@ def _load(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, *, clie
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = default_force(Path(tmp))
+        _score(url)
         ids, pages, creds = _prepare(url)
         username, password = creds.split("\n")
         if not ids:
@@ -127,9 +152,10 @@ def main() -> None:
             return
         port = _free_port()
         env = {**os.environ, "IOM_ENV": "development", "IOM_DATABASE_URL": url}
+        server_log = (Path(tmp) / "server.log").open("w+")
         server = subprocess.Popen(
             [sys.executable, "-m", "iom.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env, stdout=subprocess.DEVNULL, stderr=server_log,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -140,15 +166,23 @@ def main() -> None:
                     break
                 except httpx.HTTPError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError(f"server did not start: {server.stderr.read().decode()[-500:] if server.poll() is not None else ''}")
+                        server_log.seek(0)
+                        raise RuntimeError(f"server did not start: {server_log.read()[-1000:]}")
                     time.sleep(0.2)
             login = httpx.post(f"{base}/api/v1/session", json={"username": username, "password": password,
                                                              "purpose": "load benchmark"})
-            login.raise_for_status()
+            if login.status_code != 200:
+                server_log.seek(0)
+                raise RuntimeError(f"sign-in answered {login.status_code}; the server said:\n{server_log.read()[-3000:]}")
             cookies = login.cookies
             # One client first: the server time of a request, with no queueing in it.
             _load(base, cookies, ids, pages, clients=1, seconds=min(10.0, SECONDS), label="1 client")
-            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=SECONDS, label=f"{CLIENTS} clients", verdict=True)
+            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=min(10.0, SECONDS), choose=_signed_in,
+                  label=f"{CLIENTS} clients on /api/v1/me (the harness's ceiling)")
+            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=SECONDS, verdict=True,
+                  label=f"{CLIENTS} clients, no pause")
+            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=min(20.0, SECONDS), think=1.0,
+                  label=f"{CLIENTS} clients pausing about 1 s between requests")
         finally:
             server.terminate()
             try:
@@ -156,6 +190,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            server_log.close()
         from iom.db import make_engine, session_scope
         from iom.security import audit
 

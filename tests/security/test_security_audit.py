@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
 
 import pytest
 from sqlalchemy import text
@@ -10,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from iom.cli import app
-from iom.db import session_scope
+from iom.db import make_engine, session_scope
 from iom.errors import UserError
 from iom.security import audit, service, settings
 from iom.security.roles import Principal
@@ -26,6 +27,15 @@ def _fill(engine, n: int = 4) -> None:
     for i in range(n):
         audit.record(engine, actor=ACTOR, action="read", resource="person", person_id=i + 1,
                      purpose="case management", detail={"via": "test", "i": i})
+
+
+def _append_many(url: str, username: str, count: int) -> None:
+    """One process appending as fast as it can (run through multiprocessing)."""
+    engine = make_engine(url)
+    who = Principal(username=username, role="analyst")
+    for i in range(count):
+        audit.record(engine, actor=who, action="read", resource="person", person_id=i + 1, purpose="concurrency")
+    engine.dispose()
 
 
 def _tamper(engine, statement: str) -> None:
@@ -86,6 +96,17 @@ class TestChain:
     def test_unknown_action_is_refused(self, fresh_engine):
         with pytest.raises(ValueError):
             audit.record(fresh_engine, actor=ACTOR, action="update", resource="person", purpose="x")
+
+    def test_processes_appending_at_once_keep_one_chain(self, fresh_engine):
+        """The server and a CLI command append side by side: no row may be chained to a
+        hash that another process has already followed."""
+        per_process = 150
+        with multiprocessing.get_context("spawn").Pool(3) as pool:
+            pool.starmap(_append_many, [(_url(fresh_engine), f"proc{i}", per_process) for i in range(3)])
+        with session_scope(fresh_engine) as session:
+            result = audit.verify(session)
+        assert result.rows == 3 * per_process
+        assert result.ok, result.reason
 
 
 class TestUsers:

@@ -3,8 +3,9 @@
 Each row stores ``prev_hash`` (the previous row's hash, or 64 zeros for the first) and
 ``row_hash`` = SHA-256 of ``prev_hash`` and its own content, so editing, deleting or
 reordering any row breaks every hash after it. Appends are serialised (a process lock, plus a
-transaction-scoped advisory lock on PostgreSQL) and committed at once, so the chain never
-forks. There is deliberately no update or delete function here."""
+transaction-scoped advisory lock on PostgreSQL or the write lock on SQLite, so that other
+processes wait too) and committed at once, so the chain never forks. There is deliberately
+no update or delete function here."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ def record(
     with _APPEND_LOCK, Session(engine, expire_on_commit=False) as session, session.begin():
         if engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        elif engine.dialect.name == "sqlite":
+            # Take the write lock before reading the last hash: the driver would otherwise
+            # read it outside any transaction, and another process (a CLI command beside the
+            # server) could append in between and fork the chain.
+            session.execute(text("BEGIN IMMEDIATE"))
         prev = session.scalar(select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
         # Microsecond precision is what both backends store, so the hash survives a round trip.
         at = dt.datetime.now(dt.UTC)

@@ -248,17 +248,22 @@ def _explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, 
     vul = vulnerability(reg, config, as_of, ids)
     m, s = config.matrix, config.selection
     parts: dict[int, list[ExplanationPart]] = {i: [] for i in ids}
-    for row in crimes.itertuples(index=False):
-        day = pd.Timestamp(row.committed_on).date()
-        what = described.get(int(row.id), "crime")
-        if row.points:
-            parts[int(row.person_id)].append(ExplanationPart(
-                score="rfg", factor="crime", crime_ids=[int(row.id)], points=int(row.points),
-                label=f"{day} {what}: gravity {int(row.gravity)} = {int(row.gravity_points)} pts × recency {int(row.recency_multiplier)}"))
-        if row.harm:
-            parts[int(row.person_id)].append(ExplanationPart(
-                score="harm", factor="crime", crime_ids=[int(row.id)], points=int(row.harm),
-                label=f"{day} {what}: {int(row.harm)} harm days"))
+    # Plain columns, not itertuples: a person page explains one person, and pandas' per-call
+    # set-up would cost more than the rows.
+    columns = ("person_id", "id", "points", "gravity", "gravity_points", "recency_multiplier", "harm")
+    days = crimes["committed_on"].to_numpy(dtype="datetime64[D]").tolist()
+    for day, (pid, cid, points, gravity, gravity_points, recency, harm) in zip(
+        days, zip(*(crimes[c].to_numpy().tolist() for c in columns))
+    ):
+        what = described.get(int(cid), "crime")
+        if points:
+            parts[int(pid)].append(ExplanationPart(
+                score="rfg", factor="crime", crime_ids=[int(cid)], points=int(points),
+                label=f"{day} {what}: gravity {int(gravity)} = {int(gravity_points)} pts × recency {int(recency)}"))
+        if harm:
+            parts[int(pid)].append(ExplanationPart(
+                score="harm", factor="crime", crime_ids=[int(cid)], points=int(harm),
+                label=f"{day} {what}: {int(harm)} harm days"))
     da = crimes[crimes["domestic_abuse"] & crimes["victim_person_id"].notna()]
     da_ids = da.groupby("person_id")["id"].apply(lambda s: sorted(int(x) for x in s)).to_dict()
     for pid in ids:

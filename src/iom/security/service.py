@@ -132,21 +132,27 @@ class LoginThrottle:
             failures.popleft()
         return failures
 
-    def blocked(self, *keys: str) -> bool:
+    def attempt(self, *keys: str) -> float | None:
+        """Count a sign-in attempt as failed before its password is checked (the check is slow,
+        and parallel attempts must not all pass a limit that none has reached yet): None
+        when any key is already at its limit, else a token for ``succeeded``."""
         now = time.monotonic()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
-
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
+            if any(len(self._recent(k, now)) >= self.limit for k in keys):
+                return None
             for key in keys:
                 self._recent(key, now).append(now)
+            return now
 
-    def clear(self, *keys: str) -> None:
+    def succeeded(self, token: float, user_key: str, *other_keys: str) -> None:
+        """The attempt was right: the name starts afresh; the other keys drop just this attempt."""
         with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+            self._failures.pop(user_key, None)
+            for key in other_keys:
+                try:
+                    self._failures[key].remove(token)
+                except ValueError:
+                    pass
 
 
 class LoginRefused(UserError):
@@ -155,16 +161,16 @@ class LoginRefused(UserError):
 
 def authenticate(session: Session, *, username: str, password: str, throttle: LoginThrottle, client: str = "") -> Principal:
     keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    if throttle.blocked(*keys):
+    token = throttle.attempt(*keys)
+    if token is None:
         raise LoginRefused("too many failed sign-ins: try again in 15 minutes")
     user = session.scalar(select(User).where(User.username == username.strip()))
     valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _dummy_hash())
     if user is None or not valid or not user.active:
-        throttle.fail(*keys)
         raise LoginRefused("wrong username or password")
     if new_hash:
         user.password_hash = new_hash
-    throttle.clear(keys[0])
+    throttle.succeeded(token, *keys)
     return principal(user)
 
 

@@ -13,7 +13,7 @@ from iom.db import session_scope
 from iom.cohorts.models import CohortMembership, RiskLevelRecord
 from iom.register.models import VERSIONED_TABLES, Crime, Person, VulnerabilityMarker
 from iom.register.service import init_database, register_version
-from iom.scoring.models import ScoreRun
+from iom.scoring.models import Score, ScoreRun, ScoringModel
 from iom.security import audit
 from iom.security.roles import Principal
 from iom.synth.service import reset_database
@@ -25,7 +25,16 @@ def populated(fresh_engine):
     with session_scope(fresh_engine) as session:
         people = sample.build(session)
         session.add(VulnerabilityMarker(person_id=people.victim, marker="MENTAL_HEALTH", started_on=dt.date(2018, 1, 1)))
-        session.add(ScoreRun(as_of=sample.AS_OF, config_version="test", scored_at=dt.datetime.now(dt.UTC), people=0))
+        model = ScoringModel(cutoff=sample.AS_OF, config_version="test", algorithm="test", trained_at=dt.datetime.now(dt.UTC),
+                             n_train=0, base_rate=0.5, estimator=b"")
+        session.add(model)
+        session.flush()
+        run = ScoreRun(as_of=sample.AS_OF, config_version="test", model_id=model.id, scored_at=dt.datetime.now(dt.UTC), people=1)
+        session.add(run)
+        session.flush()
+        session.add(Score(run_id=run.id, person_id=people.birmingham, crimes=1, crime_points=1, frequency_points=0, victims=0,
+                          victim_points=0, rfg=1, harm_days=0, harm_points=0, risk=None, risk_points=0, ogrs3_1y=None,
+                          ogrs3_2y=None, vulnerability=0, composite=1, last_committed_on=None, member=True))
     return fresh_engine
 
 
@@ -36,7 +45,7 @@ def _version(engine) -> int:
 
 @pytest.mark.parametrize("table", VERSIONED_TABLES)
 def test_an_update_of_any_register_table_changes_the_version(populated, table):
-    key = "code" if table in ("units", "offences") else "id"
+    key = {"units": "code", "offences": "code", "scores": "person_id"}.get(table, "id")
     before = _version(populated)
     with populated.begin() as connection:
         first = connection.execute(text(f"SELECT min({key}) FROM {table}")).scalar_one()

@@ -150,7 +150,8 @@ class Crime(Base):
 #: whoever writes: the importer, the generator, a service, or someone at a SQL prompt.
 VERSIONED_TABLES = (
     "units", "people", "vulnerability_markers", "offences", "crimes",
-    "cohort_memberships", "risk_level_history", "management_history", "score_runs",
+    "cohort_memberships", "risk_level_history", "management_history",
+    "scoring_models", "score_runs", "scores",
 )
 
 

@@ -20,7 +20,8 @@ depends_on = None
 # tuple needs a migration of its own).
 TABLES = (
     "units", "people", "vulnerability_markers", "offences", "crimes",
-    "cohort_memberships", "risk_level_history", "management_history", "score_runs",
+    "cohort_memberships", "risk_level_history", "management_history",
+    "scoring_models", "score_runs", "scores",
 )
 _PG_FUNCTION = (
     "CREATE OR REPLACE FUNCTION register_version_bump() RETURNS trigger LANGUAGE plpgsql AS "
@@ -44,7 +45,8 @@ def upgrade() -> None:
             op.execute(f"CREATE TRIGGER register_version_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
                        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION register_version_bump()")
     else:
-        # SQLite has row triggers only: about 1.4 µs more per written row.
+        # SQLite has row triggers only: about 1.4 µs more per written row (0.3 s on a
+        # rescoring of the default force, which rewrites 122,093 scores).
         for table in TABLES:
             for event in ("INSERT", "UPDATE", "DELETE"):
                 op.execute(f"CREATE TRIGGER register_version_{table}_{event.lower()} AFTER {event} ON {table} "

@@ -131,10 +131,14 @@ def search(
     since: dt.date | None = None,
     until: dt.date | None = None,
     limit: int = 100,
-    offset: int = 0,
+    before_id: int | None = None,
 ) -> list[AuditEvent]:
-    """Newest first, filtered; dates are inclusive whole days (UTC)."""
+    """Newest first, filtered; dates are inclusive whole days (UTC). Pages by key: the next
+    page is the rows before the last id shown (the log grows while it is read, and reading
+    it appends a row, so offsets would repeat rows)."""
     query = select(AuditEvent)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
     if username:
         query = query.where(AuditEvent.username == username)
     if person_id is not None:
@@ -145,7 +149,7 @@ def search(
         query = query.where(AuditEvent.at >= dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC))
     if until and until < dt.date.max:
         query = query.where(AuditEvent.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC))
-    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
 
 
 def export(session: Session, path: Path) -> int:

@@ -100,18 +100,27 @@ def get_person(session: Session, user: Principal, person_id: int, as_of: dt.date
     return person
 
 
-def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:
-    """MAPPA members and sex-offender-managed people: their restricted fields need a specialist."""
+def restricted_among(session: Session, person_ids, as_of: dt.date) -> set[int]:
+    """Which of ``person_ids`` are MAPPA members or sex-offender-managed on ``as_of``: their
+    restricted fields (offences, cohort, reasons) need a specialist."""
+    ids = sorted({int(i) for i in person_ids})
+    if not ids:
+        return set()
     membership = active_memberships(as_of).subquery()
-    mappa = session.scalar(
-        select(membership.c.id)
-        .where(membership.c.person_id == person_id, membership.c.classification_code.in_(RESTRICTED_CLASSIFICATIONS))
-        .limit(1)
-    )
-    if mappa is not None:
-        return True
-    record = latest_for(session, ManagementRecord, person_id, as_of)
-    return record is not None and record.offender_type in RESTRICTED_OFFENDER_TYPES
+    mappa = set(session.scalars(
+        select(membership.c.person_id)
+        .where(membership.c.person_id.in_(ids), membership.c.classification_code.in_(RESTRICTED_CLASSIFICATIONS))
+    ))
+    managed = latest(ManagementRecord, as_of, ManagementRecord.offender_type).subquery()
+    sex_offender = set(session.scalars(
+        select(managed.c.person_id)
+        .where(managed.c.person_id.in_(ids), managed.c.offender_type.in_(RESTRICTED_OFFENDER_TYPES))
+    ))
+    return mappa | sex_offender
+
+
+def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:
+    return person_id in restricted_among(session, [person_id], as_of)
 
 
 def view_key(user: Principal) -> tuple[str, str | None]:

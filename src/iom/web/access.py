@@ -48,15 +48,26 @@ def read_caseload(engine: Engine, session: Session, user: Principal, *, as_of: d
     return page
 
 
-def _check_scope_for_write(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date,
-                           purpose: str, via: str, attempt: str) -> None:
-    """A write to someone out of scope is not found, and the attempt is logged as denied."""
+def _scoped_person(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date,
+                   purpose: str, via: str, attempt: str):
+    """The person, if in scope; otherwise not found, and the attempt is logged as denied."""
     try:
-        scope.get_person(session, user, person_id, as_of)
+        return scope.get_person(session, user, person_id, as_of)
     except NotFound:
         audit.record(engine, actor=user, action="denied", resource="person", person_id=person_id, purpose=purpose,
                      detail={"via": via, "why": "not found or out of scope", "attempt": attempt})
         raise
+
+
+def read_override_subject(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date,
+                          purpose: str, via: str):
+    """The person an override form is about (a read of their record, audited as one)."""
+    if not user.can("propose_override"):
+        raise PermissionError("this role cannot override a selection")
+    person = _scoped_person(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="override form")
+    audit.record(engine, actor=user, action="read", resource="person", person_id=person_id, purpose=purpose,
+                 detail={"via": via, "for": "override form"})
+    return person
 
 
 def write_note(engine: Engine, session: Session, user: Principal, person_id: int, *, text: str, as_of: dt.date, purpose: str, via: str):
@@ -64,7 +75,7 @@ def write_note(engine: Engine, session: Session, user: Principal, person_id: int
     lock is held while the audit chain is appended."""
     if not user.can("write_notes"):
         raise PermissionError("this role cannot write notes")
-    _check_scope_for_write(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="note")
+    _scoped_person(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="note")
     service.check_note(text)
     audit.record(engine, actor=user, action="write", resource="person_note", person_id=person_id, purpose=purpose,
                  detail={"via": via, "chars": len(text.strip())})
@@ -77,6 +88,8 @@ def read_selection(engine: Engine, session: Session, user: Principal, npu_code: 
         raise NotFound(f"no NPU {npu_code!r} in your scope")
     rows = scoring_bridge.selection(session, npu_code=npu_code, as_of=as_of)
     overrides = scoring_bridge.overrides(session, npu_code=npu_code)
+    restricted = scope.restricted_among(session, [r["person_id"] for r in rows or []], as_of)
+    scoring_bridge.redact_selection(rows or [], overrides, restricted=restricted, user=user)
     audit.record(engine, actor=user, action="search", resource="selection", purpose=purpose,
                  detail={"via": via, "npu": npu_code, "people": [r["person_id"] for r in rows or []]})
     return rows, overrides
@@ -86,12 +99,15 @@ def write_override(engine: Engine, session: Session, user: Principal, person_id:
                    until: dt.date, as_of: dt.date, purpose: str, via: str) -> dict:
     if not user.can("propose_override"):
         raise PermissionError("this role cannot override a selection")
-    _check_scope_for_write(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="override")
+    _scoped_person(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="override")
     if not reason.strip():
         raise UserError("an override needs a reason")
     audit.record(engine, actor=user, action="write", resource="override", person_id=person_id, purpose=purpose,
                  detail={"via": via, "include": include, "reason": reason.strip(), "until": until.isoformat()})
-    return scoring_bridge.create_override(session, person_id=person_id, include=include, reason=reason, until=until, user=user)
+    if until < as_of:
+        raise UserError(f"the override must run until {as_of} or later, not {until}")
+    return scoring_bridge.create_override(session, person_id=person_id, include=include, reason=reason, until=until,
+                                          user=user, as_of=as_of)
 
 
 def approve_override(engine: Engine, session: Session, user: Principal, override_id: int, *, as_of: dt.date, purpose: str, via: str) -> dict:
@@ -100,7 +116,7 @@ def approve_override(engine: Engine, session: Session, user: Principal, override
     person_id = scoring_bridge.override_person(session, override_id)
     if person_id is None:
         raise NotFound(f"no override #{override_id}")
-    scope.get_person(session, user, person_id, as_of)
+    _scoped_person(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="approve override")
     audit.record(engine, actor=user, action="approve", resource="override", person_id=person_id, purpose=purpose,
                  detail={"via": via, "override_id": override_id})
     return scoring_bridge.approve_override(session, override_id=override_id, approver=user)

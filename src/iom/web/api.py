@@ -103,7 +103,7 @@ def audit_search(
     action: Annotated[str | None, Query(max_length=16)] = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Rows older than this id: the next page starts before the last id of this one")] = None,
     per_page: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[schemas.AuditRow]:
     if not user.can("read_audit"):
@@ -111,7 +111,7 @@ def audit_search(
     if since and until and since > until:
         raise UserError("since is after until")
     rows = audit.search(db, username=username, person_id=person_id, action=action, since=since, until=until,
-                        limit=per_page, offset=(page - 1) * per_page)
+                        limit=per_page, before_id=before_id)
     audit.record(request.app.state.audit_engine, actor=user, action="search", resource="audit_log", purpose=purpose_of(request),
                  detail={"via": "api", "filters": {"username": username, "person_id": person_id, "action": action}})
     return [schemas.AuditRow.model_validate(r, from_attributes=True) for r in rows]

@@ -153,7 +153,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(get_db)]
+# "function": committed when the handler returns, before the response is sent, so a client
+# never hears "created" about a write that then fails to commit.
+DB = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def current_user(request: Request, db: DB) -> Principal:

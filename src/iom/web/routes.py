@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from iom.errors import NotFound, UserError
-from iom.security import audit, scope
+from iom.security import audit
 from iom.security import service as users
 from iom.security.roles import Principal
 from iom.web import access, charts, scoring_bridge, service
@@ -129,20 +130,20 @@ def audit_page(
     username: Annotated[str | None, Query(max_length=64)] = None,
     person_id: Annotated[str | None, Query(max_length=12)] = None,
     action: Annotated[str | None, Query(max_length=16)] = None,
-    page: PageNo = 1,
+    before_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     if not user.can("read_audit"):
         raise PermissionError("only administrators read the audit log")
     pid = None
     if person_id:
-        if not person_id.isdigit():
-            raise UserError("person id must be a number")
+        if not re.fullmatch(r"[0-9]{1,10}", person_id) or int(person_id) >= 2**31:
+            raise UserError("person id must be a whole number below 2,147,483,648")
         pid = int(person_id)
-    rows = audit.search(db, username=username or None, person_id=pid, action=action or None, limit=100, offset=(page - 1) * 100)
+    rows = audit.search(db, username=username or None, person_id=pid, action=action or None, limit=100, before_id=before_id)
     audit.record(request.app.state.audit_engine, actor=user, action="search", resource="audit_log", purpose=purpose_of(request),
                  detail={"via": "page", "filters": {"username": username, "person_id": pid, "action": action}})
     return render(request, "audit.html", user, rows=rows, username=username or "", person_id=person_id or "",
-                  action=action or "", actions=audit.ACTIONS, page=page)
+                  action=action or "", actions=audit.ACTIONS, before_id=before_id)
 
 
 @router.get("/audit/export.csv")
@@ -184,7 +185,8 @@ def override_form(request: Request, db: DB, user: CurrentUser, npu_code: str,
         raise PermissionError("this role cannot override a selection")
     if npu_code not in service.lomu_npus(db, user):
         raise NotFound(f"no NPU {npu_code!r} in your scope")
-    person = scope.get_person(db, user, person_id, as_of(request))
+    person = access.read_override_subject(request.app.state.audit_engine, db, user, person_id, as_of=as_of(request),
+                                          purpose=purpose_of(request), via="page")
     return render(request, "override.html", user, npu=npu_code, person_id=person.id, pseudo_id=person.pseudo_id,
                   include=include, default_until=as_of(request) + dt.timedelta(days=91), error=None)
 

@@ -50,10 +50,41 @@ def explain(session: Session, *, person_id: int, as_of: dt.date, hide_crimes: bo
     except UserError:
         return []
     if hide_crimes:
-        for part in data.get("parts", []):
-            if part.get("factor") == "crime":
-                part["label"] = "restricted offence"
+        _hide_crimes(data.get("parts", []))
     return [data]
+
+
+def _hide_crimes(parts: list[dict]) -> None:
+    """What a non-specialist sees of a restricted person's offences in an explanation."""
+    for part in parts:
+        if part.get("factor") == "crime":
+            part["label"] = "restricted offence"
+
+
+#: Override fields that are free text or name officers: not for pseudonymised readers.
+_OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by")
+
+
+WITHHELD = "withheld"
+
+
+def _pseudonymise_override(override: dict) -> dict:
+    return {**override, **{k: WITHHELD for k in _OVERRIDE_WORDS if override.get(k) is not None}}
+
+
+def redact_selection(rows: list[dict], overrides: list[dict], *, restricted: set[int], user: Principal) -> None:
+    """Apply the person page's rules to a selection, in place: restricted offences hidden from
+    non-specialists; override reasons and officers' names hidden from pseudonymised readers."""
+    if not user.can("read_restricted"):
+        for row in rows:
+            if row["person_id"] in restricted:
+                _hide_crimes(row.get("explanation", []))
+    if user.pseudonymised:
+        for row in rows:
+            if row.get("override"):
+                ov = row["override"] = _pseudonymise_override(row["override"])
+                row["reason"] = f"{'included' if ov['include'] else 'excluded'} by override #{ov['id']}"
+        overrides[:] = [_pseudonymise_override(o) for o in overrides]
 
 
 def selection(session: Session, *, npu_code: str, as_of: dt.date) -> list[dict] | None:
@@ -73,8 +104,11 @@ def _row(override) -> dict:
     return {f: getattr(override, f, None) for f in fields}
 
 
-def create_override(session: Session, *, person_id: int, include: bool, reason: str, until: dt.date, user: Principal) -> dict:
-    row = service.create_override(session, person_id=person_id, include=include, reason=reason, until=until, user=user.username)
+def create_override(session: Session, *, person_id: int, include: bool, reason: str, until: dt.date, user: Principal,
+                    as_of: dt.date) -> dict:
+    """Starting on the app's reference date, the date its selection pages are for."""
+    row = service.create_override(session, person_id=person_id, include=include, reason=reason, until=until,
+                                  user=user.username, valid_from=as_of)
     return plain(_row(row))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
 from iom.cohorts.service import active_memberships
 from iom.errors import UserError
+from iom.scoring.matrix import months_before
 from iom.register.models import Crime, Offence, Person, Unit, VulnerabilityMarker
 from iom.security import scope
 from iom.security.models import PersonNote
@@ -299,7 +300,7 @@ def dashboard(session: Session, user: Principal, *, as_of: dt.date, months: int 
     latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level).where(RiskLevelRecord.person_id.in_(member_ids)).subquery()
     split = {level: 0 for level in RISK_ORDER}
     split.update(dict(session.execute(select(latest_risk.c.level, func.count()).group_by(latest_risk.c.level)).all()))
-    start = (as_of.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    start = months_before(as_of.replace(day=1), months - 1)
     crime_rows = session.execute(
         select(Crime.committed_on).where(
             Crime.person_id.in_(member_ids), Crime.committed_on >= start, Crime.committed_on <= as_of

@@ -71,3 +71,22 @@ def test_what_an_offender_manager_was_shown_never_reaches_an_analyst(login, peop
     assert any(r["name"] for r in om.get("/api/v1/caseload").json()["items"])
     assert analyst.get(f"/api/v1/people/{people.birmingham}").json()["name"] is None
     assert all(r["name"] is None for r in analyst.get("/api/v1/caseload").json()["items"])
+
+
+def test_a_running_app_moves_its_reference_date_on_with_the_data(web_db, credentials):
+    """Without a frozen date the app follows the data: a newer record moves it on at once."""
+    from fastapi.testclient import TestClient
+
+    from iom.web.app import create_app
+
+    engine, people = web_db
+    client = TestClient(create_app(engine, secret=credentials["secret"], secure_cookies=False))
+    signed_in = client.post("/api/v1/session", json={"username": "om_lbm", "password": credentials["password"],
+                                                     "purpose": "case management"})
+    before = dt.date.fromisoformat(signed_in.json()["as_of"])
+    later = before + dt.timedelta(days=20)
+    with session_scope(engine) as session:
+        session.add(RiskLevelRecord(person_id=people.birmingham, level="Medium", effective_from=later, reason="reviewed"))
+    assert client.get("/api/v1/me").json()["as_of"] == later.isoformat()
+    assert _caseload_risk(client, people.birmingham) == "Medium"
+    client.close()

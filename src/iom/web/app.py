@@ -184,8 +184,22 @@ def purpose_of(request: Request) -> str:
     return stated or request.session.get("purpose", "unstated")
 
 
+def current_as_of(app: FastAPI) -> dt.date:
+    """The app's reference date: the one it was built with (tests, a review frozen on a date),
+    else the data's latest date capped at today. Kept per register version and calendar day,
+    so a long-running server moves on with imports and with the date, and pays the look-up
+    (a scan of the crimes) once per change rather than per request."""
+    if app.state.fixed_as_of is not None:
+        return app.state.fixed_as_of
+    with session_scope(app.state.engine) as session:
+        return app.state.views.get(session, ("reference date", dt.date.today()), lambda: service.reference_date(session))
+
+
 def as_of(request: Request) -> dt.date:
-    return request.app.state.as_of
+    """This request's reference date, looked up once per request."""
+    if getattr(request.state, "as_of", None) is None:
+        request.state.as_of = current_as_of(request.app)
+    return request.state.as_of
 
 
 def start_session(request: Request, user: Principal, purpose: str) -> None:
@@ -198,7 +212,8 @@ def start_session(request: Request, user: Principal, purpose: str) -> None:
 
 def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date | None = None,
                secure_cookies: bool | None = None) -> FastAPI:
-    """The app on ``engine``. ``secret`` defaults to IOM_SECRET_KEY (see security.settings)."""
+    """The app on ``engine``. ``secret`` defaults to IOM_SECRET_KEY (see security.settings);
+    ``as_of_date`` freezes the reference date (default: it follows the data, see ``as_of``)."""
     app = FastAPI(
         title="IOM API",
         version="1",
@@ -213,10 +228,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
     app.state.throttle = users.LoginThrottle()
     app.state.views = Views()
-    if as_of_date is None:
-        with session_scope(engine) as session:
-            as_of_date = service.reference_date(session)
-    app.state.as_of = as_of_date
+    app.state.fixed_as_of = as_of_date
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or secret_key(),

@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from iom.security.settings import secret_key
-        from iom.web.app import create_app
+        from iom.web.app import create_app, current_as_of
 
         key = secret_key()  # refuse a missing/placeholder key before binding a port
         engine = state(ctx).engine
         application = create_app(engine, secret=key)
-        console.print(f"IOM web app at http://{host}:{port}/ (data as of {application.state.as_of}); API schema at /api/v1/openapi.json")
+        console.print(f"IOM web app at http://{host}:{port}/ (data as of {current_as_of(application)}); API schema at /api/v1/openapi.json")
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

@@ -24,7 +24,7 @@ PageNo = Annotated[int, Query(ge=1, le=100_000)]
 
 
 def render(request: Request, name: str, user: Principal | None, status_code: int = 200, **context) -> HTMLResponse:
-    context.update(user=user, csrf=csrf_token(request), as_of=request.app.state.as_of,
+    context.update(user=user, csrf=csrf_token(request), as_of=as_of(request),
                    purpose=request.session.get("purpose"))
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -49,3 +50,26 @@ def test_init_synth_summary_round_trip(scratch_db):
     data = json.loads(out.stdout)
     assert data["current_members"] == round(6501 * 1000 / 20000)
     assert sum(data["risk"].values()) == data["current_members"]
+
+
+@pytest.mark.parametrize("args", [["summary", "--as-of", "2019-02-30"], ["summary", "--bogus"], ["select"], []])
+def test_usage_errors_are_one_plain_line_and_exit_2(scratch_db, args):
+    result = iom(*args, env_url=scratch_db.url)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "Error" in result.stderr
+
+
+def test_a_bad_setting_is_named_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "IOM_DATABASE_URL"}
+    result = subprocess.run([sys.executable, "-m", "iom.cli", "summary"], capture_output=True, text=True, cwd=tmp_path,
+                            env={**env, "IOM_BATCH_SIZE": "abc"}, timeout=120)
+    assert result.returncode == 2 and "IOM_BATCH_SIZE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_replace_with_bad_arguments_leaves_the_data_alone(scratch_db):
+    assert iom("init", env_url=scratch_db.url).returncode == 0
+    assert iom("synth", "--seed", "3", "--people", "1000", env_url=scratch_db.url).returncode == 0
+    before = json.loads(iom("summary", "--json", env_url=scratch_db.url).stdout)
+    refused = iom("synth", "--replace", "--people", "5", env_url=scratch_db.url)
+    assert refused.returncode == 2 and "at least 1,000" in refused.stderr
+    assert json.loads(iom("summary", "--json", env_url=scratch_db.url).stdout) == before

@@ -99,13 +99,27 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except OSError as exc:  # a path given on the command line that cannot be read or written
+        where = f" {exc.filename}" if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] cannot use{where}: {exc.strerror or exc}", highlight=False)
+        sys.exit(2)
+    except Exception as exc:
+        if _is_usage_error(exc):
             exc.show()
             sys.exit(exc.exit_code)
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError) and exc.title == "Settings":
+            problems = "; ".join(f"IOM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+            err_console.print(f"[bold red]error:[/] bad setting: {problems}", highlight=False)
+            sys.exit(2)
         raise
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Click's usage errors (bad option, missing argument, bad value), whichever copy of click
+    raised them: Typer ships its own, whose classes are not the ``click`` package's."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__) and callable(getattr(exc, "show", None))
 
 
 if __name__ == "__main__":

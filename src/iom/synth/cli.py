@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from iom.synth import params
 from iom.synth.service import Progress as SynthProgress
-from iom.synth.service import generate_force, reset_database
+from iom.synth.service import generate_force
 
 
 class RichProgress(SynthProgress):
@@ -43,13 +43,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Generate a fictional force calibrated to the published figures (see README)."""
         engine = state(ctx).engine
-        if replace:
-            reset_database(engine)
         started = time.perf_counter()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
             result = generate_force(engine, seed=seed, people=people, as_of=as_of.date(),
-                                    progress=RichProgress(bar))
+                                    progress=RichProgress(bar), replace=replace)
         console.print(
             f"synthetic force (seed {seed}, as of {result.as_of}) written in "
             f"{time.perf_counter() - started:.1f} s: "

@@ -70,16 +70,28 @@ def generate_force(
     people: int = params.DEFAULT_PEOPLE,
     as_of: dt.date = params.REFERENCE_DATE,
     progress: Progress | None = None,
+    replace: bool = False,
 ) -> SynthResult:
-    """Generate the force for ``seed`` and write it; nothing is written if any step fails."""
+    """Generate the force for ``seed`` and write it; nothing is written if any step fails.
+
+    ``replace`` drops every table first, but only once the force has been generated, so bad
+    arguments or a failed generation leave the existing data as it was."""
     if people < 1_000:
         raise UserError("--people must be at least 1,000")
     progress = progress or Progress()
+    if replace:
+        from iom.register.service import init_database
+
+        init_database(engine)  # harmless on a current database; readies a new one
     npus, npu_lomu, offences = read_catalogue(engine)
-    _refuse_populated(engine)
+    if not replace:
+        _refuse_populated(engine)
     generator = Generator(ForceSpec(seed=seed, people=people, as_of=as_of), npus, npu_lomu, offences,
                           progress=progress.step)
     force = generator.run()
+    if replace:
+        progress.step("dropping the old data")
+        reset_database(engine)
     tables = {attr: getattr(force, attr) for attr, _ in TABLE_ORDER}
     total = sum(len(cols["id"]) for cols in tables.values())
     progress.step("writing")

@@ -105,7 +105,7 @@ def test_same_data_gives_identical_bytes(loaded: Engine, tmp_path: Path) -> None
 
 def test_refuses_a_non_empty_directory_unless_overwriting(loaded: Engine, tmp_path: Path) -> None:
     out = tmp_path / "exports" / "export"
-    out.mkdir(parents=True)
+    export_database(loaded, out)  # an earlier export, with a note left in it
     (out / "notes.txt").write_text("mine")
     with pytest.raises(UserError, match="already holds files"):
         export_database(loaded, out)
@@ -187,3 +187,39 @@ def scratch_db_factory(scratch_db, tmp_path: Path):
     yield make
     for db in made[1:]:
         db.drop()
+
+
+def test_overwrite_replaces_only_an_earlier_export(loaded: Engine, tmp_path: Path) -> None:
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    with pytest.raises(UserError, match="only replaces an earlier export"):
+        export_database(loaded, mine, overwrite=True)
+    assert (mine / "keep.txt").read_text() == "mine"
+
+
+def test_the_current_directory_and_a_linked_directory_are_exported_into(loaded: Engine, tmp_path: Path, monkeypatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    export_database(loaded, ".")
+    assert (here / "manifest.json").is_file()
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    export_database(loaded, link)
+    assert link.is_symlink() and (real / "manifest.json").is_file()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging or old copy left
+
+
+def test_an_unusable_target_is_a_plain_error(loaded: Engine, tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot write an export"):
+        export_database(loaded, blocker / "sub")
+
+
+def test_password_hashes_never_leave_the_database(loaded: Engine, tmp_path: Path) -> None:
+    export_database(loaded, tmp_path / "out")
+    assert not (tmp_path / "out" / "users.parquet").exists()

@@ -151,9 +151,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-#: Bookkeeping rather than data: the register version starts at random and moves with every
-#: write, so exporting it would make identical data give different bytes.
-NOT_EXPORTED = frozenset({"register_version"})
+#: Not data to hand on: the register version is bookkeeping (it starts at random and moves
+#: with every write, so identical data would give different bytes), and user accounts hold
+#: password hashes, which never leave the database.
+NOT_EXPORTED = frozenset({"register_version", "users"})
 
 
 def exported_tables() -> list[str]:
@@ -175,13 +176,20 @@ def export_database(
     ``manifest.json``; returns what was written, table by table in name order."""
     from iom.models import metadata
 
-    target = Path(directory) if directory is not None else get_settings().data_dir / "export"
+    given = Path(directory) if directory is not None else get_settings().data_dir / "export"
+    target = given.resolve()  # "." has no name to stage beside; a link is followed, not replaced
     if target.exists() and not target.is_dir():
-        raise UserError(f"{target} exists and is not a directory")
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise UserError(f"{target} already holds files: choose an empty directory or pass --overwrite")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+        raise UserError(f"{given} exists and is not a directory")
+    if target.exists() and any(target.iterdir()):
+        if not overwrite:
+            raise UserError(f"{given} already holds files: choose an empty directory or pass --overwrite")
+        if not (target / MANIFEST).is_file():
+            raise UserError(f"{given} holds files but no {MANIFEST}: --overwrite only replaces an earlier export")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write an export beside {given}: {exc.strerror or exc}") from None
     try:
         written = []
         for name in exported_tables():

@@ -318,6 +318,32 @@ class TestIdempotent:
         assert _snapshot(loaded) == before
         assert _count(loaded, RiskLevelRecord) == 3
 
+    def test_a_changed_reason_on_a_held_history_row_is_a_rewrite_too(self, loaded: Engine, tmp_path: Path) -> None:
+        with loaded.connect() as conn:
+            pid, level, on, reason, by = conn.execute(
+                select(Person.source_id, RiskLevelRecord.level, RiskLevelRecord.effective_from, RiskLevelRecord.reason,
+                       RiskLevelRecord.recorded_by)
+                .join(Person, Person.id == RiskLevelRecord.person_id).limit(1)
+            ).one()
+        header = ["person_source_id", "level", "effective_from", "reason", "recorded_by"]
+        same = _write(tmp_path / "same.csv", header, [[pid, level, on.isoformat(), reason or "", by or ""]])
+        assert import_files(loaded, {"risk": same}, today=TODAY)  # the row as held: unchanged, fine
+        path = _write(tmp_path / "risk.csv", header, [[pid, level, on.isoformat(), f"{reason or ''} (edited)", by or ""]])
+        with pytest.raises(ImportFailed, match="append-only"):
+            import_files(loaded, {"risk": path}, today=TODAY)
+
+    def test_control_characters_are_refused_with_their_line_and_column(self, loaded: Engine, tmp_path: Path) -> None:
+        with open(DATA / "people.csv", newline="", encoding="utf-8") as handle:
+            header, first = list(csv.reader(handle))[:2]
+        row = dict(zip(header, first))
+        row["given_name"] = "Ann\x00e"
+        path = _write(tmp_path / "people.csv", header, [[row[h] for h in header]])
+        before = _snapshot(loaded)
+        with pytest.raises(ImportFailed, match="control character") as info:
+            import_files(loaded, {"people": path}, today=TODAY)
+        assert [(e.line, e.column) for e in info.value.errors] == [(2, "given_name")]
+        assert _snapshot(loaded) == before
+
 
 def test_cli_check_reports_what_would_happen_and_writes_nothing(fresh_engine: Engine) -> None:
     args = ["--db", _url(fresh_engine), "import", "--check", str(DATA / "people.csv"), str(DATA / "crimes.csv")]
@@ -442,3 +468,10 @@ def test_synthetic_force_round_trips_through_export_and_import(fresh_engine: Eng
             assert second[kind].read_text() == first[kind].read_text(), kind
     finally:
         target.drop()
+
+
+def test_a_malformed_header_is_a_plain_error(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text('"' + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(UserError, match="malformed CSV header"):
+        classify_files([path])

@@ -93,8 +93,17 @@ def _parse_bool(value: Any) -> Any:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Trimmed text; control characters (NUL above all, which PostgreSQL refuses and SQLite
+    would keep) are refused the same way on both databases."""
+    if not isinstance(value, str):
+        return value
+    if _CONTROL.search(value):
+        raise ValueError("contains a control character")
+    return value.strip()
 
 
 Date = Annotated[dt.date, BeforeValidator(_parse_date)]
@@ -551,10 +560,12 @@ def _append_history(
     result: FileResult,
     *,
     table: Table,
-    fields: list[str],
+    row_model: type[_Row],
 ) -> None:
     """Append-only histories: a row already held is skipped; a different row on the same
-    date for the same person is an error (history is corrected by a newer row, not edits)."""
+    date for the same person (in any imported column) is an error: history is corrected by a
+    newer row, not edits."""
+    fields = [f for f in row_model.model_fields if f not in ("person_source_id", "effective_from")]
     rows = _duplicates(ctx, rows, lambda r: (r.person_source_id, r.effective_from.isoformat()), "person and effective_from")
     people = _people_ids(ctx, rows, ["person_source_id"])
     good = [(line, people[r.person_source_id], r) for line, r in rows if _check_dates(ctx, line, r, ["effective_from"]) and r.person_source_id in people]
@@ -582,7 +593,7 @@ def _append_history(
 
 
 def _write_risk(ctx: _Context, rows: list[tuple[int, RiskRow]], result: FileResult) -> None:
-    _append_history(ctx, rows, result, table=RiskLevelRecord.__table__, fields=["level"])
+    _append_history(ctx, rows, result, table=RiskLevelRecord.__table__, row_model=RiskRow)
 
 
 def _write_management(ctx: _Context, rows: list[tuple[int, ManagementRow]], result: FileResult) -> None:
@@ -594,7 +605,7 @@ def _write_management(ctx: _Context, rows: list[tuple[int, ManagementRow]], resu
         rows,
         result,
         table=ManagementRecord.__table__,
-        fields=["offender_type", "lead_agency", "lomu_code", "officer"],
+        row_model=ManagementRow,
     )
 
 
@@ -665,6 +676,8 @@ def detect_kind(path: Path) -> str:
             header = set(_read_header(path, csv.reader(text)))
         except UnicodeDecodeError:
             raise UserError(f"{path}: not UTF-8 text") from None
+        except csv.Error as exc:
+            raise UserError(f"{path} line 1: malformed CSV header ({exc})") from None
     for kind in KINDS.values():
         if kind.signature in header:
             return kind.name

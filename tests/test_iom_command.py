@@ -73,3 +73,20 @@ def test_replace_with_bad_arguments_leaves_the_data_alone(scratch_db):
     refused = iom("synth", "--replace", "--people", "5", env_url=scratch_db.url)
     assert refused.returncode == 2 and "at least 1,000" in refused.stderr
     assert json.loads(iom("summary", "--json", env_url=scratch_db.url).stdout) == before
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["measures"], "run `iom init`"),
+    (["measures", "--follow-up", "-3"], "--follow-up"),
+    (["report", "--out", "{file}"], "cannot use"),
+])
+def test_more_bad_input_is_one_plain_line(scratch_db, tmp_path, args, expected):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory")
+    if args[0] == "report":
+        assert iom("init", env_url=scratch_db.url).returncode == 0
+        assert iom("synth", "--people", "1000", env_url=scratch_db.url).returncode == 0
+    result = iom(*[a.format(file=a_file) for a in args], env_url=scratch_db.url)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in " ".join(result.stderr.split())

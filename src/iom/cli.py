@@ -83,43 +83,47 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
-    except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
-        hint = ""
-        if "no such table" in reason or "does not exist" in reason:
-            hint = " (is the database initialised? run `iom init`)"
-        err_console.print(f"[bold red]database error:[/] {reason}{hint}", highlight=False)
-        sys.exit(2)
+        _fail(str(exc))
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
     except OSError as exc:  # a path given on the command line that cannot be read or written
         where = f" {exc.filename}" if exc.filename else ""
-        err_console.print(f"[bold red]error:[/] cannot use{where}: {exc.strerror or exc}", highlight=False)
-        sys.exit(2)
+        _fail(f"cannot use{where}: {exc.strerror or exc}")
     except Exception as exc:
         if _is_usage_error(exc):
             exc.show()
             sys.exit(exc.exit_code)
+        if isinstance(exc, DBAPIError) or _is_driver_error(exc):
+            orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+            reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+            hint = " (is the database initialised? run `iom init`)" if "no such table" in reason or "does not exist" in reason else ""
+            _fail(f"{reason}{hint}", label="database error")
         from pydantic import ValidationError
 
         if isinstance(exc, ValidationError) and exc.title == "Settings":
-            problems = "; ".join(f"IOM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-            err_console.print(f"[bold red]error:[/] bad setting: {problems}", highlight=False)
-            sys.exit(2)
+            _fail("bad setting: " + "; ".join(f"IOM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
         raise
+
+
+def _fail(message: str, *, label: str = "error") -> None:
+    err_console.print(f"[bold red]{label}:[/] {message}", highlight=False)
+    sys.exit(2)
 
 
 def _is_usage_error(exc: Exception) -> bool:
     """Click's usage errors (bad option, missing argument, bad value), whichever copy of click
     raised them: Typer ships its own, whose classes are not the ``click`` package's."""
     return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__) and callable(getattr(exc, "show", None))
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    """An error from the database driver itself (DuckDB and the analytics read the tables
+    through a raw connection, so SQLAlchemy does not wrap these)."""
+    return any(cls.__module__.split(".")[0] in ("sqlite3", "psycopg") and cls.__name__ in ("Error", "DatabaseError")
+               for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
+from iom.errors import UserError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -45,8 +47,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         by: str = typer.Option("npu", "--by", help="force, npu, lomu, classification or offender_type."),
         start: dt.datetime = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="Index date: the cohort on this day (default: latest fully observed)."),
-        follow_up: int = typer.Option(12, "--follow-up", help="Follow-up months."),
-        wait: int = typer.Option(6, "--wait", help="Months allowed for an offence to be proven after the follow-up."),
+        follow_up: int = typer.Option(12, "--follow-up", min=1, max=120, help="Follow-up months."),
+        wait: int = typer.Option(6, "--wait", min=0, max=60, help="Months allowed for an offence to be proven after the follow-up."),
         parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports (iom export DIR) instead of the database."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -56,6 +58,9 @@ def register(app: typer.Typer) -> None:
         frame = reoffending_measures(
             _open(ctx, parquet), by=by, start=start.date() if start else None, follow_up_months=follow_up, wait_months=wait
         )
+        if frame.empty:
+            raise UserError(f"no IOM cohort members on {start.date() if start else 'the default start date'}: "
+                            "choose a date the register covers")
         if as_json:
             print(json.dumps(_records(frame), indent=2))
             return

@@ -135,6 +135,9 @@ def register(app: typer.Typer) -> None:
 
         if not referrals.exists():
             raise UserError(f"file not found: {referrals}")
-        ids = [line.strip() for line in referrals.read_text().splitlines() if line.strip()]
+        try:
+            ids = [line.strip() for line in referrals.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError:
+            raise UserError(f"{referrals}: not UTF-8 text") from None
         for a in do_randomise(ids, log_path=log, seed=seed, trial=trial):
             console.print(f"{a['sequence']:>5}  {a['referral_id']}  block {a['block']}  {a['arm']}")

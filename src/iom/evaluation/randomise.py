@@ -43,7 +43,18 @@ def block_allocations(
 def read_log(path: Path) -> list[dict]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a randomisation log (not UTF-8 text)") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise UserError(f"{path} line {number}: not a randomisation log entry (one JSON object a line)") from None
+    return entries
 
 
 def randomise(

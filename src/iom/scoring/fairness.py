@@ -151,7 +151,10 @@ def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=Non
         if latest is None:
             raise UserError("the register holds no crimes: load or generate data first")
         as_of = latest - relativedelta(months=config.model.follow_up_months + config.model.waiting_months)
-    report = audit(audit_frame(session, as_of=as_of, config=config), config)
+    frame = audit_frame(session, as_of=as_of, config=config)
+    if frame.empty:
+        raise UserError(f"nobody to audit on {as_of}: no one had a counted crime before it (choose a date the register covers)")
+    report = audit(frame, config)
     report["as_of"] = as_of.isoformat()
     report["config_version"] = config.version
     return report

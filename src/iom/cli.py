@@ -120,8 +120,8 @@ def _is_usage_error(exc: Exception) -> bool:
 
 
 def _is_driver_error(exc: Exception) -> bool:
-    """An error from the database driver itself (DuckDB and the analytics read the tables
-    through a raw connection, so SQLAlchemy does not wrap these)."""
+    """An error from the database driver itself: the analytics and the scoring reads use the
+    driver's own cursor for speed, so SQLAlchemy does not wrap what they raise."""
     return any(cls.__module__.split(".")[0] in ("sqlite3", "psycopg") and cls.__name__ in ("Error", "DatabaseError")
                for cls in type(exc).__mro__)
 

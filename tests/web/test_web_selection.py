@@ -100,11 +100,14 @@ def test_analysts_see_that_an_override_exists_but_not_its_words_or_officers(logi
     assert reason in str(login("om_lbm").get("/api/v1/selection/BN").json())  # the unit still reads it
 
 
-def test_an_override_runs_from_the_apps_date_and_must_not_end_before_it(login, scored):
+def test_an_override_runs_from_the_apps_date_and_must_not_end_before_it(login, scored, web_db):
+    engine, _ = web_db
     om = login("om_lbm")
     past = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved",
                                               "until": (sample.AS_OF - dt.timedelta(days=1)).isoformat()})
     assert past.status_code == 400
+    with session_scope(engine) as session:
+        assert not audit.search(session, action="write"), "a refused override is not logged as written"
     made = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved",
                                               "until": sample.AS_OF.isoformat()})
     assert made.status_code == 201 and made.json()["valid_from"] == sample.AS_OF.isoformat()

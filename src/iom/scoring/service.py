@@ -441,21 +441,27 @@ def _selection(session: Session, *, npu_code: str, as_of: dt.date, config=None, 
 # --- overrides -------------------------------------------------------------------------------
 
 
+def check_override(*, include: bool, reason: str, until: dt.date | None, valid_from: dt.date) -> None:
+    """What an override needs before anything is recorded of it: a reason, and an end date on
+    or after the day it starts."""
+    if not reason or not reason.strip():
+        raise UserError("an override needs a reason: say why this person should be "
+                        + ("included" if include else "excluded"))
+    if until is None or until < valid_from:
+        raise UserError(f"the override must run until a date on or after {valid_from}, not {until}")
+
+
 def create_override(
     session: Session, *, person_id: int, include: bool, reason: str, until: dt.date, user: str,
     valid_from: dt.date | None = None,
 ) -> Override:
     """Record professional judgement; refused without a reason, a user or a future end date."""
-    if not reason or not reason.strip():
-        raise UserError("an override needs a reason: say why this person should be "
-                        + ("included" if include else "excluded"))
     if not user or not user.strip():
         raise UserError("an override needs the name of the user making it")
     if session.get(Person, person_id) is None:
         raise NotFound(f"no person with id {person_id}")
     valid_from = valid_from or default_as_of(session)
-    if until is None or until < valid_from:
-        raise UserError(f"the override must run until a date on or after {valid_from}, not {until}")
+    check_override(include=include, reason=reason, until=until, valid_from=valid_from)
     row = Override(person_id=person_id, include=include, reason=reason.strip(), created_by=user.strip(),
                    created_at=_now(), valid_from=valid_from, until=until)
     session.add(row)

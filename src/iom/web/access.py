@@ -10,17 +10,15 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from iom.errors import NotFound, UserError
+from iom.errors import NotFound
 from iom.security import audit, scope
 from iom.security.roles import Principal
 from iom.web import scoring_bridge, service
-from iom.web.views import NoViews, Views
-
-NO_VIEWS = NoViews()
+from iom.web.views import Views
 
 
 def read_person(engine: Engine, session: Session, user: Principal, person_id: int, *, as_of: dt.date, purpose: str, via: str,
-                views: Views = NO_VIEWS):
+                views: Views):
     try:
         detail = views.get(session, ("person", as_of, person_id, scope.view_key(user)),
                            lambda: service.person_detail(session, user, person_id, as_of=as_of))
@@ -39,7 +37,7 @@ def read_person(engine: Engine, session: Session, user: Principal, person_id: in
 
 
 def read_caseload(engine: Engine, session: Session, user: Principal, *, as_of: dt.date, purpose: str, via: str,
-                  views: Views = NO_VIEWS, **filters):
+                  views: Views, **filters):
     key = ("caseload", as_of, scope.view_key(user), tuple(sorted(filters.items())))
     page = views.get(session, key, lambda: service.caseload(session, user, as_of=as_of, **filters))
     audit.record(engine, actor=user, action="search", resource="caseload", purpose=purpose,
@@ -100,12 +98,10 @@ def write_override(engine: Engine, session: Session, user: Principal, person_id:
     if not user.can("propose_override"):
         raise PermissionError("this role cannot override a selection")
     _scoped_person(engine, session, user, person_id, as_of=as_of, purpose=purpose, via=via, attempt="override")
-    if not reason.strip():
-        raise UserError("an override needs a reason")
+    # Checked before the audit row, so a refused override is not logged as written.
+    scoring_bridge.check_override(include=include, reason=reason, until=until, as_of=as_of)
     audit.record(engine, actor=user, action="write", resource="override", person_id=person_id, purpose=purpose,
                  detail={"via": via, "include": include, "reason": reason.strip(), "until": until.isoformat()})
-    if until < as_of:
-        raise UserError(f"the override must run until {as_of} or later, not {until}")
     return scoring_bridge.create_override(session, person_id=person_id, include=include, reason=reason, until=until,
                                           user=user, as_of=as_of)
 

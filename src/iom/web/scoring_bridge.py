@@ -104,6 +104,10 @@ def _row(override) -> dict:
     return {f: getattr(override, f, None) for f in fields}
 
 
+def check_override(*, include: bool, reason: str, until: dt.date, as_of: dt.date) -> None:
+    service.check_override(include=include, reason=reason, until=until, valid_from=as_of)
+
+
 def create_override(session: Session, *, person_id: int, include: bool, reason: str, until: dt.date, user: Principal,
                     as_of: dt.date) -> dict:
     """Starting on the app's reference date, the date its selection pages are for."""

@@ -52,11 +52,4 @@ class Views:
         return value
 
 
-class NoViews(Views):
-    """Always builds: for callers outside the web app (and tests that want a fresh read)."""
-
-    def get(self, session: Session, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
-        return build()
-
-
 _MISSING = object()

@@ -58,7 +58,8 @@ def _prepare(url: str) -> tuple[list[int], int, str]:
     from iom.security import service as users
     from iom.security.roles import Principal
     from iom.security.scope import people_query
-    from iom.web.service import caseload, reference_date
+    from iom.casefile.record import caseload
+    from iom.register.service import reference_date
 
     engine = make_engine(url)
     password = secrets.token_urlsafe(16)

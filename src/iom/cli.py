@@ -1,22 +1,19 @@
 """The `iom` command. Thin: parses arguments, calls services, prints results.
 
-Each domain adds its commands in ``iom/<domain>/cli.py`` with a ``register(app)`` function,
-listed in ``DOMAIN_COMMANDS`` below."""
+Each domain adds its commands through its ``DOMAIN.cli`` (``iom.plugins``): a
+``register(app)`` function in ``iom/<domain>/cli.py``. Nothing here names a domain."""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from dataclasses import dataclass, field
 
 import typer
-from rich.console import Console
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from iom.config import get_settings
-from iom.db import check_connection, make_engine
 from iom.errors import UserError
+from iom.plugins import contributions, resolve
+from iom.terminal import State, err_console
 
 app = typer.Typer(
     help="IOM: Integrated Offender Management and diversion.",
@@ -24,36 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-#: Modules whose ``register(app)`` adds their commands, in help order.
-DOMAIN_COMMANDS = [
-    "iom.register.cli",
-    "iom.synth.cli",
-    "iom.evaluation.cli",
-    "iom.analytics.cli",
-    "iom.reports.cli",
-    "iom.register.io_cli",
-    "iom.scoring.cli",
-    "iom.security.cli",
-    "iom.web.cli",
-]
-
-
-@dataclass
-class State:
-    """Per-invocation state: the database URL, and an engine opened on first use."""
-
-    database_url: str
-    _engine: Engine | None = field(default=None, repr=False)
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.database_url)
-            check_connection(self._engine)
-        return self._engine
 
 
 @app.callback()
@@ -70,12 +37,8 @@ def _root(
     ctx.obj = State(database_url=db or get_settings().database_url)
 
 
-def state(ctx: typer.Context) -> State:
-    return ctx.find_root().obj
-
-
-for _module in DOMAIN_COMMANDS:
-    importlib.import_module(_module).register(app)
+for _register in contributions("cli"):
+    resolve(_register)(app)
 
 
 def main() -> None:

@@ -1,11 +1,14 @@
-"""Every domain's tables, imported so ``Base.metadata`` is complete (Alembic, tests).
+"""Every installed domain's tables, imported so ``Base.metadata`` is complete (Alembic,
+tests): each domain in ``iom.plugins.INSTALLED`` that has a ``models`` module."""
 
-A new domain adds its ``models`` module here."""
+import importlib
+import importlib.util
 
 from iom.db import Base
-from iom.register import models as register_models  # noqa: F401
-from iom.cohorts import models as cohorts_models  # noqa: F401
-from iom.scoring import models as scoring_models  # noqa: F401
-from iom.security import models as security_models  # noqa: F401
+from iom.plugins import INSTALLED
+
+for _package in INSTALLED:
+    if importlib.util.find_spec(f"{_package}.models") is not None:
+        importlib.import_module(f"{_package}.models")
 
 metadata = Base.metadata

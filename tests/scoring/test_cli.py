@@ -27,7 +27,7 @@ def run(url, *args):
 
 
 def test_score_select_override_explain(url, tmp_path):
-    assert "scored" in run(url, "score").output
+    assert "scored" in run(url, "score", "--train").output
     first = run(url, "select", "--npu", "WS", "--json")
     assert first.exception is None, first.output
     data = json.loads(first.output)
@@ -55,7 +55,7 @@ def test_score_select_override_explain(url, tmp_path):
     assert "composite" in run(url, "explain", pseudo).output
     with session_scope(make_engine(url)) as session:
         logged = [(e.username, e.action, e.resource) for e in audit.search(session)]
-    assert ("sgt.a", "write", "selection_override") in logged and ("insp.b", "write", "selection_override") in logged
+    assert ("sgt.a", "write", "override") in logged and ("insp.b", "write", "override") in logged
     assert sum(action == "read" and resource == "score_explanation" for _, action, resource in logged) == 2
 
     trained = run(url, "model", "train", "--cutoff", "2017-09-30")

@@ -74,10 +74,10 @@ def test_config_is_validated_with_clear_errors():
 
 
 def test_score_all_is_idempotent_and_records_the_config_version(db_session, small_register):
-    first = service.score_all(db_session, as_of=AS_OF)
+    first = service.score_all(db_session, as_of=AS_OF, train=True)
     rows1 = db_session.execute(select(Score).where(Score.run_id == first.id).order_by(Score.person_id)).scalars().all()
     snapshot = [(s.person_id, s.rfg, s.harm_days, s.composite, s.risk) for s in rows1]
-    second = service.score_all(db_session, as_of=AS_OF)
+    second = service.score_all(db_session, as_of=AS_OF, train=True)
     rows2 = db_session.execute(select(Score).where(Score.run_id == second.id).order_by(Score.person_id)).scalars().all()
     assert second.id == first.id and second.config_version == "scoring-v1"
     assert [(s.person_id, s.rfg, s.harm_days, s.composite, s.risk) for s in rows2] == snapshot
@@ -109,7 +109,7 @@ def test_selection_respects_capacity_and_every_row_explains_itself(db_session, s
 
 
 def test_explain_adds_up_to_the_stored_score(db_session, small_register):
-    run = service.score_all(db_session, as_of=AS_OF)
+    run = service.score_all(db_session, as_of=AS_OF, train=True)
     top = db_session.scalars(select(Score).where(Score.run_id == run.id).order_by(Score.composite.desc()).limit(5)).all()
     for score in top:
         e = service.explain(db_session, person_id=score.person_id, as_of=AS_OF)
@@ -163,13 +163,13 @@ def test_an_include_override_on_an_unscored_person_joins_at_the_next_run(db_sess
     db_session.add(Person(id=newcomer, pseudo_id="TNEW", source_id="SRC-NEW", given_name="New", family_name="Comer",
                           date_of_birth=dt.date(1995, 5, 5), sex="M", ethnicity="W1", home_npu="BN"))
     db_session.flush()
-    service.score_all(db_session, as_of=AS_OF)
+    service.score_all(db_session, as_of=AS_OF, train=True)
     assert not service.awaits_scoring(db_session, person_id=small_register["members"][0], as_of=AS_OF)
     service.create_override(db_session, person_id=newcomer, include=True, reason="intelligence: county lines",
                             until=dt.date(2019, 6, 30), user="sgt.a")
     assert service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
     assert newcomer not in {r.person_id for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
-    service.score_all(db_session, as_of=AS_OF)
+    service.score_all(db_session, as_of=AS_OF, train=True)
     assert not service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
     rows = {r.person_id: r for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
     assert rows[newcomer].decision == "adopt" and rows[newcomer].reason.startswith("included by override")

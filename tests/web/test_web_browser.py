@@ -32,7 +32,7 @@ def _free_port() -> int:
 def live_server(web_db, credentials):
     engine, people = web_db
     with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF)
+        scoring.score_all(session, as_of=sample.AS_OF, train=True)
     app = create_app(engine, secret=credentials["secret"], as_of_date=sample.AS_OF, secure_cookies=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))

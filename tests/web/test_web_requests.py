@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from iom.security.models import PersonNote
+from iom.notes.models import PersonNote
 
 
 def test_a_note_that_fails_to_commit_is_not_reported_as_created(login, people):

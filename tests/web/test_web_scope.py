@@ -199,7 +199,7 @@ class TestHardening:
         assert locked.status_code == 401 and "too many" in locked.json()["detail"]
 
     def test_unhandled_error_is_a_bare_problem(self, app, login, monkeypatch):
-        from iom.web import service
+        from iom.casefile import record as service
 
         def boom(*args, **kwargs):
             raise RuntimeError("secret internals")

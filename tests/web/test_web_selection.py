@@ -17,7 +17,7 @@ scoring = pytest.importorskip("iom.scoring.service")
 def scored(web_db):
     engine, people = web_db
     with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF)
+        scoring.score_all(session, as_of=sample.AS_OF, train=True)
     return people
 
 

@@ -1,4 +1,4 @@
-"""Kept views (iom.web.views): a second read is served from what was kept, a write to the
+"""Kept views (iom.register.views): a second read is served from what was kept, a write to the
 register shows at once, every read is still audited, and one reader's view never reaches a
 reader with another view key."""
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _open(ctx, parquet: Path | None):
     from iom.analytics.source import connect
-    from iom.cli import state
+    from iom.terminal import state
 
     # Measures need only cohort members and their crimes: read no more than that.
     return connect(parquet_dir=parquet) if parquet else connect(engine=state(ctx).engine, scope="cohort")
@@ -40,7 +40,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console
+    from iom.terminal import console
 
     @app.command()
     def measures(

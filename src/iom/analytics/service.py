@@ -20,6 +20,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from iom.analytics.source import latest_date
+from iom.dates import months_before
 from iom.errors import UserError
 from iom.register.models import PROVEN_OUTCOMES
 
@@ -128,7 +129,7 @@ def _add_rates(frame: pd.DataFrame) -> pd.DataFrame:
 def default_start(con: duckdb.DuckDBPyConnection, *, follow_up_months: int = 12, wait_months: int = 6) -> dt.date:
     """The latest index date whose follow-up and waiting period the data fully cover."""
     last = latest_date(con)
-    return (pd.Timestamp(last) - pd.DateOffset(months=follow_up_months + wait_months)).date()
+    return months_before(last, follow_up_months + wait_months)
 
 
 def reoffending_measures(

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from iom.dates import REFERENCE_EVENTS, reference_date_from
 from iom.errors import UserError
 
 #: Table → columns the analytics read, and which of them are dates.
@@ -70,7 +71,9 @@ def connect(
             if not path.exists():
                 raise UserError(f"{path} not found: run `iom export {root}` first")
             con.execute(f"CREATE TABLE {name} AS {_select(name, repr(str(path)).join(['read_parquet(', ')']))}")
-        con.execute("CREATE TABLE register_meta AS SELECT max(recorded_on) AS latest FROM crimes")
+        latest = [con.execute(f"SELECT max({column}) FROM {_events_source(table, root)}").fetchone()[0]
+                  for table, column in REFERENCE_EVENTS if table in TABLES or (root / f"{table}.parquet").exists()]
+        con.execute("CREATE TABLE register_meta AS SELECT CAST(? AS DATE) AS latest", [reference_date_from(latest)])
         return con
     frames = {}
     # The DBAPI connection directly: SQLAlchemy's row processing costs several times the query.
@@ -86,16 +89,19 @@ def connect(
                 where = f" WHERE committed_on >= '{crimes_since.isoformat()}' OR {_COHORT_FILTER['crimes']}"
             cursor.execute(f"SELECT {', '.join(cols)} FROM {name}{where}")
             frames[name] = pd.DataFrame.from_records(cursor.fetchall(), columns=cols)
-        # The register's last day, whatever the scope read.
-        cursor.execute("SELECT max(recorded_on) FROM crimes")
-        latest = cursor.fetchone()[0]
+        # The register's reference date, whatever the scope read.
+        latest = []
+        for table, column in REFERENCE_EVENTS:
+            cursor.execute(f"SELECT max({column}) FROM {table}")
+            value = cursor.fetchone()[0]
+            latest.append(dt.date.fromisoformat(value) if isinstance(value, str) else value)
         if sqlite:
             cursor.execute("PRAGMA mmap_size=0")
         cursor.close()
     finally:
         raw.close()
     from_frames(frames, con)
-    con.execute("CREATE OR REPLACE TABLE register_meta AS SELECT CAST(? AS DATE) AS latest", [latest])
+    con.execute("CREATE OR REPLACE TABLE register_meta AS SELECT CAST(? AS DATE) AS latest", [reference_date_from(latest)])
     return con
 
 
@@ -112,23 +118,33 @@ def from_frames(frames: dict[str, pd.DataFrame], con: duckdb.DuckDBPyConnection 
         con.register(f"_{name}_raw", frames[name][cols])
         con.execute(f"CREATE TABLE {name} AS {_select(name, f'_{name}_raw')}")
         con.unregister(f"_{name}_raw")
-    con.execute("CREATE OR REPLACE TABLE register_meta AS SELECT max(recorded_on) AS latest FROM crimes")
+    latest = [con.execute(f"SELECT max({column}) FROM {table}").fetchone()[0] for table, column in REFERENCE_EVENTS if table in TABLES]
+    con.execute("CREATE OR REPLACE TABLE register_meta AS SELECT CAST(? AS DATE) AS latest", [reference_date_from(latest)])
     return con
 
 
 def latest_date(con: duckdb.DuckDBPyConnection) -> dt.date:
-    """The last day the register has data for (latest recorded crime)."""
-    row = con.execute("SELECT latest FROM register_meta").fetchone()
-    if row is None or row[0] is None:
+    """The register's reference date (``iom.dates.reference_date_from``), as the database's
+    commands and the web see it."""
+    if con.execute("SELECT count(*) FROM crimes").fetchone()[0] == 0:
         raise UserError("the register holds no crimes: load or generate data first")
-    return row[0]
+    return con.execute("SELECT latest FROM register_meta").fetchone()[0]
+
+
+def _events_source(table: str, root: Path) -> str:
+    """A table the reference date reads, in a Parquet export: loaded, or read in place."""
+    return table if table in TABLES else f"read_parquet({str(root / (table + '.parquet'))!r})"
 
 
 def latest_in_database(engine: Engine) -> dt.date | None:
-    """The register's last day (latest recorded crime), asked of the database directly."""
+    """The register's reference date asked of the database directly; None with no crimes."""
     from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
 
     from iom.register.models import Crime
+    from iom.register.service import reference_date
 
-    with engine.connect() as conn:
-        return conn.execute(select(func.max(Crime.recorded_on))).scalar()
+    with Session(engine) as session:
+        if session.scalar(select(func.count()).select_from(Crime)) == 0:
+            return None
+        return reference_date(session)

@@ -1,0 +1,5 @@
+"""IOM cohorts: classifications, membership over time, risk and management histories."""
+
+from iom.plugins import Domain
+
+DOMAIN = Domain(name="cohorts")

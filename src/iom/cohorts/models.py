@@ -8,8 +8,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from iom.db import Base
-from iom.register.models import _in
+from iom.db import Base, sql_in
 
 RISK_LEVELS = ("High", "Medium", "Low")
 OFFENDER_TYPES = ("Core", "Vulnerable", "Risk", "Sex Offender Management")
@@ -19,7 +18,7 @@ FRAMEWORK_GROUPS = ("Fixed", "Flex", "Free")
 
 class Classification(Base):
     __tablename__ = "cohort_classifications"
-    __table_args__ = (CheckConstraint(_in("framework_group", FRAMEWORK_GROUPS), name="framework_group"),)
+    __table_args__ = (CheckConstraint(sql_in("framework_group", FRAMEWORK_GROUPS), name="framework_group"),)
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
@@ -52,7 +51,7 @@ class RiskLevelRecord(Base):
 
     __tablename__ = "risk_level_history"
     __table_args__ = (
-        CheckConstraint(_in("level", RISK_LEVELS), name="level"),
+        CheckConstraint(sql_in("level", RISK_LEVELS), name="level"),
         Index("ix_risk_person_effective", "person_id", "effective_from"),
     )
 
@@ -70,8 +69,8 @@ class ManagementRecord(Base):
 
     __tablename__ = "management_history"
     __table_args__ = (
-        CheckConstraint(_in("offender_type", OFFENDER_TYPES), name="offender_type"),
-        CheckConstraint(_in("lead_agency", LEAD_AGENCIES), name="lead_agency"),
+        CheckConstraint(sql_in("offender_type", OFFENDER_TYPES), name="offender_type"),
+        CheckConstraint(sql_in("lead_agency", LEAD_AGENCIES), name="lead_agency"),
         Index("ix_management_person_effective", "person_id", "effective_from"),
     )
 

@@ -69,7 +69,7 @@ def print_result(console, result: dict) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     @app.command()
     def evaluate(

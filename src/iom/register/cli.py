@@ -14,7 +14,7 @@ from iom.register.service import summary as service_summary
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     @app.command()
     def init(ctx: typer.Context) -> None:

@@ -19,14 +19,14 @@ def _fail(exc: UserError) -> SystemExit:
 
     SystemExit rather than typer.Exit: ``main`` runs click in non-standalone mode, where a
     typer.Exit code is returned rather than used, so the shell would see 0."""
-    from iom.cli import err_console
+    from iom.terminal import err_console
 
     err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return SystemExit(2)
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     file_option = dict(exists=False, dir_okay=False, show_default=False)
 

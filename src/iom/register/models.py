@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from iom.db import Base
+from iom.db import Base, sql_in
 
 UNIT_KINDS = ("force", "lomu", "npu")
 SEXES = ("M", "F", "U")
@@ -28,15 +28,11 @@ PROVEN_OUTCOMES = ("charge", "caution", "conditional_caution")
 OOCD_OUTCOMES = ("caution", "conditional_caution", "community_resolution")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Unit(Base):
     """Force, LOMU or NPU; the hierarchy is data (parent_code)."""
 
     __tablename__ = "units"
-    __table_args__ = (CheckConstraint(_in("kind", UNIT_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(sql_in("kind", UNIT_KINDS), name="kind"),)
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -49,7 +45,7 @@ class Unit(Base):
 
 class Person(Base):
     __tablename__ = "people"
-    __table_args__ = (CheckConstraint(_in("sex", SEXES), name="sex"),)
+    __table_args__ = (CheckConstraint(sql_in("sex", SEXES), name="sex"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: Pseudonymous id shown to analysts; assigned once and never changed.
@@ -84,7 +80,7 @@ class Offence(Base):
 
     __tablename__ = "offences"
     __table_args__ = (
-        CheckConstraint(_in("mode_of_trial", MODES_OF_TRIAL), name="mode_of_trial"),
+        CheckConstraint(sql_in("mode_of_trial", MODES_OF_TRIAL), name="mode_of_trial"),
         CheckConstraint("gravity BETWEEN 1 AND 4", name="gravity"),
         CheckConstraint("ogrs3_category BETWEEN 0 AND 19", name="ogrs3_category"),
     )
@@ -123,8 +119,8 @@ class Crime(Base):
 
     __tablename__ = "crimes"
     __table_args__ = (
-        CheckConstraint(_in("involvement", INVOLVEMENTS), name="involvement"),
-        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(sql_in("involvement", INVOLVEMENTS), name="involvement"),
+        CheckConstraint(sql_in("outcome", OUTCOMES), name="outcome"),
         CheckConstraint("recorded_on >= committed_on", name="recorded_after_committed"),
         Index("ix_crimes_person_committed", "person_id", "committed_on"),
     )

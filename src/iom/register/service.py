@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from iom import migrate
 from iom.cohorts import service as cohorts
-from iom.db import session_scope
+from iom.dates import REFERENCE_EVENTS, reference_date_from
+from iom.db import Base, session_scope
 from iom.reference import as_bool, as_int_or_none, read_reference
+from iom.errors import NotFound
 from iom.register.models import CostOfCrime, Crime, Offence, Person, RegisterVersion, Unit
 from iom.register.schemas import Summary
 
@@ -87,14 +89,21 @@ def register_version(session: Session) -> int | None:
     return session.scalar(select(RegisterVersion.version).where(RegisterVersion.id == 1))
 
 
-def data_date(session: Session) -> dt.date:
-    """The date the data runs up to (latest recorded crime), or today for an empty register."""
-    return session.scalar(select(func.max(Crime.recorded_on))) or dt.date.today()
+def reference_date(session: Session) -> dt.date:
+    """The date the data runs to (``iom.dates.reference_date_from``): the default as-of date of
+    every command and of the web."""
+    columns = (Base.metadata.tables[table].c[column] for table, column in REFERENCE_EVENTS)
+    return reference_date_from(session.scalar(select(func.max(c))) for c in columns)
+
+
+def as_of_or_default(session: Session, as_of: dt.date | None) -> dt.date:
+    """``as_of`` if given, else the reference date: how every command picks its date."""
+    return as_of or reference_date(session)
 
 
 def summary(session: Session, as_of: dt.date | None = None) -> Summary:
     """Counts a force checks after every load: people, crimes, cohort sizes, risk split."""
-    as_of = as_of or data_date(session)
+    as_of = as_of_or_default(session, as_of)
     members = cohorts.current_member_ids(as_of).subquery()
     by_npu = dict(
         session.execute(
@@ -112,3 +121,14 @@ def summary(session: Session, as_of: dt.date | None = None) -> Summary:
         members_by_npu={code: by_npu.get(code, 0) for code in npu_codes(session)},
         risk=cohorts.risk_split(session, as_of),
     )
+
+
+def find_person(session: Session, ref: str | int) -> Person:
+    """A person by database id, pseudo_id or source_id."""
+    text = str(ref).strip()
+    person = session.scalar(select(Person).where((Person.pseudo_id == text) | (Person.source_id == text)))
+    if person is None and text.isdigit():
+        person = session.get(Person, int(text))
+    if person is None:
+        raise NotFound(f"no person with pseudo id or source id {text!r}")
+    return person

@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     @app.command()
     def report(

@@ -1,4 +1,5 @@
-"""`iom score`, `iom select`, `iom override`, `iom explain`, `iom model`, `iom fairness`."""
+"""`iom score`, `iom select`, `iom override`, `iom revoke-override`, `iom explain`,
+`iom model train|report`, `iom fairness`. Module-level commands, registered in ``register``."""
 
 from __future__ import annotations
 
@@ -12,238 +13,223 @@ from rich.table import Table
 
 from iom.db import session_scope
 from iom.errors import UserError
-from iom.security import audit
-from iom.security.roles import cli_actor
+from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
 
-AS_OF_HELP = "Date to score as of (default: the latest crime date in the database, or today if none)."
 CONFIG_HELP = "Scoring config: a shipped version name (default scoring-v1) or a .toml file."
 
 
-def _date(value: dt.datetime | None) -> dt.date | None:
-    return value.date() if value else None
+def config_option():
+    return typer.Option(None, "--config", help=CONFIG_HELP)
 
 
-def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+def score(
+    ctx: typer.Context,
+    as_of: dt.datetime = as_of_option(),
+    config: str = config_option(),
+    train: bool = typer.Option(False, "--train", help="Train the force model for this date first if none is stored."),
+) -> None:
+    """Score everyone (RFG, harm, vulnerability, OGRS3, force model) and store it; idempotent."""
+    from iom.register.service import as_of_or_default
+    from iom.scoring import service
     from iom.scoring.config import load_config
 
-    def as_of_option():
-        return typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help=AS_OF_HELP)
-
-    def config_option():
-        return typer.Option(None, "--config", help=CONFIG_HELP)
-
-    @app.command()
-    def score(ctx: typer.Context, as_of: dt.datetime = as_of_option(), config: str = config_option()) -> None:
-        """Score everyone (RFG, harm, vulnerability, OGRS3, force model) and store it; idempotent."""
-        from iom.scoring import service
-
-        cfg = load_config(config)
-        started = time.perf_counter()
-        with session_scope(state(ctx).engine) as session:
-            day = _date(as_of) or service.default_as_of(session)
-            run = service.score_all(session, as_of=day, config=cfg)
-            console.print(f"scored {run.people:,} people as of {run.as_of} under {run.config_version} "
-                          f"in {time.perf_counter() - started:.1f} s (run {run.id})")
-
-    @app.command("select")
-    def select_cmd(
-        ctx: typer.Context,
-        npu: str = typer.Option(..., "--npu", help="NPU code, e.g. WS, or 'all'."),
-        as_of: dt.datetime = as_of_option(),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON (with every row's explanation)."),
-        top: int = typer.Option(20, help="Rows to print in the table view (JSON prints all)."),
-        config: str = config_option(),
-    ) -> None:
-        """The NPU's ranked list within its capacity: adopt, keep or exit, with overrides applied.
-
-        `--npu all` prints the top of every NPU's list."""
-        from iom.scoring import service
-
-        cfg = load_config(config)
-        with session_scope(state(ctx).engine) as session:
-            day = _date(as_of) or service.default_as_of(session)
-            codes = service.npu_codes_with_capacity(session) if npu.lower() == "all" else [npu.upper()]
-            lists = []
-            for code in codes:
-                capacity = service.npu_capacity(session, code)
-                lists.append((code, capacity, service.select_for_npu(session, npu_code=code, as_of=day, config=cfg)))
-        if as_json:
-            out = [{"npu": code, "as_of": day.isoformat(), "config_version": cfg.version, "capacity": capacity,
-                    "rows": [r.model_dump(mode="json") for r in rows]} for code, capacity, rows in lists]
-            print(json.dumps(out[0] if len(out) == 1 and npu.lower() != "all" else out, indent=1))
-            return
-        for code, capacity, rows in lists:
-            counts = {d: sum(r.decision == d for r in rows) for d in ("adopt", "keep", "exit")}
-            table = Table(title=f"{code} as of {day} ({cfg.version}): capacity {capacity:,}; "
-                          + ", ".join(f"{n:,} {d}" for d, n in counts.items()))
-            for col in ("rank", "person", "decision", "composite", "RFG", "harm days", "risk", "vulnerability", "why"):
-                table.add_column(col, justify="left" if col in ("person", "decision", "why") else "right")
-            for r in rows[:top]:
-                table.add_row(str(r.rank), r.pseudo_id, r.decision, str(r.composite), str(r.rfg), f"{r.harm:,}",
-                              "-" if r.risk is None else f"{r.risk:.0%}", str(r.vulnerability), r.reason)
-            console.print(table)
-
-    @app.command()
-    def override(
-        ctx: typer.Context,
-        person: str = typer.Argument(..., help="Pseudo id or source id."),
-        include: bool = typer.Option(None, "--include/--exclude", help="Include in, or exclude from, the selection."),
-        reason: str = typer.Option(None, "--reason", help="Why (mandatory)."),
-        until: dt.datetime = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Last day it applies (mandatory)."),
-        user: str = typer.Option("cli", "--user", envvar="USER", help="Who makes the override."),
-    ) -> None:
-        """Record professional judgement; it is reapplied to every selection until it expires."""
-        from iom.scoring import service
-
-        if include is None:
-            raise UserError("say --include or --exclude")
-        if not reason or not reason.strip():
-            raise UserError("an override needs a reason (--reason TEXT): say why this person should be "
-                            + ("included" if include else "excluded"))
-        if until is None:
-            raise UserError("an override needs an end date (--until YYYY-MM-DD)")
-        engine = state(ctx).engine
-        with session_scope(engine) as session:
-            who = service.find_person(session, person)
-        # The audit row is committed before the override is written: fail closed.
-        audit.record(engine, actor=cli_actor(user), action="write",
-                     resource="selection_override", person_id=who.id, purpose="selection override (CLI)",
-                     detail={"include": include, "until": until.date(), "reason": reason.strip()})
-        with session_scope(engine) as session:
-            row = service.create_override(session, person_id=who.id, include=include, reason=reason,
-                                          until=until.date(), user=user)
-            waiting = include and service.awaits_scoring(session, person_id=who.id, as_of=row.valid_from)
-        console.print(f"override #{row.id}: {'include' if include else 'exclude'} {who.pseudo_id} from "
-                      f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
-        if waiting:
-            console.print(f"{who.pseudo_id} has no stored score for {row.valid_from}: run `iom score` to bring "
-                          "them into the selection")
-
-    @app.command("revoke-override")
-    def revoke_override(
-        ctx: typer.Context,
-        override_id: int = typer.Argument(..., help="The override's number (printed when it was made)."),
-        user: str = typer.Option("cli", "--user", envvar="USER", help="Who revokes it."),
-    ) -> None:
-        """End an override now: later selections no longer apply it."""
-        from iom.scoring import service
-
-        engine = state(ctx).engine
-        with session_scope(engine) as session:
-            person_id = service.get_override(session, override_id).person_id
-        audit.record(engine, actor=cli_actor(user), action="write",
-                     resource="selection_override", person_id=person_id, purpose="selection override (CLI)",
-                     detail={"revoke": override_id})
-        with session_scope(engine) as session:
-            row = service.revoke_override(session, override_id=override_id, user=user)
-        console.print(f"override #{row.id} revoked by {row.revoked_by} at {row.revoked_at:%Y-%m-%d %H:%M} UTC")
-
-    @app.command()
-    def explain(
-        ctx: typer.Context,
-        person: str = typer.Argument(..., help="Pseudo id or source id."),
-        as_of: dt.datetime = as_of_option(),
-        as_json: bool = typer.Option(False, "--json"),
-        config: str = config_option(),
-        purpose: str = typer.Option("case management (CLI)", "--purpose", help="Why you read this record (audited)."),
-        user: str = typer.Option("cli", "--user", envvar="USER", help="Who reads it (audited)."),
-    ) -> None:
-        """Every part of a person's scores: which crimes and factors, how many points each."""
-        from iom.scoring import service
-
-        cfg = load_config(config)
-        with session_scope(state(ctx).engine) as session:
-            who = service.find_person(session, person)
-            day = _date(as_of) or service.default_as_of(session)
-            e = service.explain(session, person_id=who.id, as_of=day, config=cfg)
-        audit.record(state(ctx).engine, actor=cli_actor(user), action="read",
-                     resource="score_explanation", person_id=who.id, purpose=purpose,
-                     detail={"as_of": day, "config": cfg.version})
-        if as_json:
-            print(e.model_dump_json(indent=1))
-            return
-        risk = "none" if e.risk is None else f"{e.risk:.1%}"
-        ogrs = "n/a" if e.ogrs3_1y is None else f"{e.ogrs3_1y:.1%} (1 yr), {e.ogrs3_2y:.1%} (2 yr)"
-        console.print(f"[bold]{e.pseudo_id}[/] as of {e.as_of} ({e.config_version}): composite {e.composite}, "
-                      f"RFG {e.rfg}, harm {e.harm_days:,} days, risk {risk} [{e.risk_source}], OGRS3 {ogrs}, "
-                      f"vulnerability {e.vulnerability}")
-        for name, total in (("rfg", e.rfg), ("harm", e.harm_days), ("vulnerability", e.vulnerability),
-                            ("composite", e.composite)):
-            table = Table(title=f"{name}: {total}")
-            table.add_column("part")
-            table.add_column("points", justify="right")
-            for p in e.parts_for(name):
-                table.add_row(p.label, str(p.points))
-            console.print(table)
-
-    model_app = typer.Typer(help="The force-trained reoffending model.", no_args_is_help=True)
-    app.add_typer(model_app, name="model")
-
-    @model_app.command("train")
-    def model_train(
-        ctx: typer.Context,
-        cutoff: dt.datetime = typer.Option(None, "--cutoff", formats=["%Y-%m-%d"],
-                                           help="Cut-off (default: 18 months before the latest record, so the "
-                                                "validation follow-up is complete)."),
-        config: str = config_option(),
-    ) -> None:
-        """Train on data before the cut-off; validate on held-out people beside OGRS3."""
-        from iom.scoring import service
-
-        with session_scope(state(ctx).engine) as session:
-            row = service.train_model(session, cutoff=_date(cutoff), config=load_config(config))
-            console.print(f"model #{row.id} trained to {row.cutoff} on {row.n_train:,} people "
-                          f"(base rate {row.base_rate:.1%})")
-            report = json.loads(row.report) if row.report else None
-        if report:
-            _print_report(console, report)
-
-    @model_app.command("report")
-    def model_report(
-        ctx: typer.Context,
-        cutoff: dt.datetime = typer.Option(None, "--cutoff", formats=["%Y-%m-%d"]),
-        as_json: bool = typer.Option(False, "--json"),
-        config: str = config_option(),
-    ) -> None:
-        """AUC, Brier score and decile calibration of the force model and OGRS3 on the same people."""
-        from iom.scoring import service
-
-        with session_scope(state(ctx).engine) as session:
-            report = service.model_report(session, cutoff=_date(cutoff), config=load_config(config))
-        if as_json:
-            print(json.dumps(report, indent=1))
-        else:
-            _print_report(console, report)
-
-    @app.command()
-    def fairness(
-        ctx: typer.Context,
-        as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"],
-                                          help="Date of the selection audited (default: 18 months before the "
-                                               "latest record, so observed reoffending is known)."),
-        html: Path = typer.Option(None, "--html", help="Write a readable HTML page here."),
-        as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON."),
-        config: str = config_option(),
-    ) -> None:
-        """Fairness audit of the selection by ethnicity, sex and age band, disparities in words."""
-        from iom.scoring.fairness import fairness_audit, render_html
-
-        with session_scope(state(ctx).engine) as session:
-            report = fairness_audit(session, as_of=_date(as_of), config=load_config(config))
-        if html:
-            html.write_text(render_html(report))
-            console.print(f"wrote {html}")
-        if as_json:
-            print(json.dumps(report, indent=1))
-        elif not html:
-            console.print(f"[bold]Fairness audit[/] as of {report['as_of']}: {report['people']:,} scored, "
-                          f"{report['selected']:,} selected")
-            for flag in report["flags"] or ["No disparity beyond the thresholds."]:
-                console.print(f"- {flag}", highlight=False)
+    cfg = load_config(config)
+    started = time.perf_counter()
+    with session_scope(state(ctx).engine) as session:
+        when = as_of_or_default(session, day(as_of))
+        run = service.score_all(session, as_of=when, config=cfg, train=train)
+        console.print(f"scored {run.people:,} people as of {run.as_of} under {run.config_version} "
+                      f"in {time.perf_counter() - started:.1f} s (run {run.id})")
 
 
-def _print_report(console, report: dict) -> None:
+def select_cmd(
+    ctx: typer.Context,
+    npu: str = typer.Option(..., "--npu", help="NPU code, e.g. WS, or 'all'."),
+    as_of: dt.datetime = as_of_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with every row's explanation)."),
+    top: int = typer.Option(20, help="Rows to print in the table view (JSON prints all)."),
+    config: str = config_option(),
+) -> None:
+    """The NPU's ranked list within its capacity: adopt, keep or exit, with overrides applied.
+
+    `--npu all` prints the top of every NPU's list. Reads stored scores (`iom score`)."""
+    from iom.register.service import as_of_or_default
+    from iom.scoring import service
+    from iom.scoring.config import load_config
+
+    cfg = load_config(config)
+    with session_scope(state(ctx).engine) as session:
+        when = as_of_or_default(session, day(as_of))
+        service.get_run(session, as_of=when, config=cfg, create=False)
+        codes = service.npu_codes_with_capacity(session) if npu.lower() == "all" else [npu.upper()]
+        lists = [(code, service.npu_capacity(session, code), service.select_for_npu(session, npu_code=code, as_of=when, config=cfg))
+                 for code in codes]
+    if as_json:
+        out = [{"npu": code, "as_of": when.isoformat(), "config_version": cfg.version, "capacity": capacity,
+                "rows": [r.model_dump(mode="json") for r in rows]} for code, capacity, rows in lists]
+        print(json.dumps(out[0] if len(out) == 1 and npu.lower() != "all" else out, indent=1))
+        return
+    for code, capacity, rows in lists:
+        counts = {d: sum(r.decision == d for r in rows) for d in ("adopt", "keep", "exit")}
+        table = Table(title=f"{code} as of {when} ({cfg.version}): capacity {capacity:,}; "
+                      + ", ".join(f"{n:,} {d}" for d, n in counts.items()))
+        for col in ("rank", "person", "decision", "composite", "RFG", "harm days", "risk", "vulnerability", "why"):
+            table.add_column(col, justify="left" if col in ("person", "decision", "why") else "right")
+        for r in rows[:top]:
+            table.add_row(str(r.rank), r.pseudo_id, r.decision, str(r.composite), str(r.rfg), f"{r.harm:,}",
+                          "-" if r.risk is None else f"{r.risk:.0%}", str(r.vulnerability), r.reason)
+        console.print(table)
+
+
+def override(
+    ctx: typer.Context,
+    person: str = typer.Argument(..., help="Pseudo id or source id."),
+    include: bool = typer.Option(None, "--include/--exclude", help="Include in, or exclude from, the selection."),
+    reason: str = typer.Option(None, "--reason", help="Why (mandatory)."),
+    until: dt.datetime = typer.Option(None, "--until", formats=["%Y-%m-%d"], help="Last day it applies (mandatory)."),
+    user: str = user_option("Who makes the override."),
+    purpose: str = purpose_option("selection override (CLI)"),
+) -> None:
+    """Record professional judgement; it is reapplied to every selection until it expires."""
+    from iom.casefile.commands import command_access
+    from iom.register.service import find_person
+    from iom.scoring import flows, service
+
+    if include is None:
+        raise UserError("say --include or --exclude")
+    if not reason or not reason.strip():
+        raise UserError("an override needs a reason (--reason TEXT): say why this person should be "
+                        + ("included" if include else "excluded"))
+    if until is None:
+        raise UserError("an override needs an end date (--until YYYY-MM-DD)")
+    with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
+        who = find_person(access.session, person)
+        pseudo = who.pseudo_id
+        row = flows.propose_override(access, person_id=who.id, include=include, reason=reason, until=until.date())
+        waiting = include and service.awaits_scoring(access.session, person_id=who.id, as_of=row.valid_from)
+    console.print(f"override #{row.id}: {'include' if include else 'exclude'} {pseudo} from "
+                  f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
+    if waiting:
+        console.print(f"{pseudo} has no stored score for {row.valid_from}: run `iom score` to bring them into the selection")
+
+
+def revoke_override(
+    ctx: typer.Context,
+    override_id: int = typer.Argument(..., help="The override's number (printed when it was made)."),
+    user: str = user_option("Who revokes it."),
+    purpose: str = purpose_option("selection override (CLI)"),
+) -> None:
+    """End an override now: later selections no longer apply it."""
+    from iom.casefile.commands import command_access
+    from iom.scoring import flows
+
+    with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
+        row = flows.revoke_override(access, override_id=override_id)
+    console.print(f"override #{row.id} revoked by {row.revoked_by} at {row.revoked_at:%Y-%m-%d %H:%M} UTC")
+
+
+def explain(
+    ctx: typer.Context,
+    person: str = typer.Argument(..., help="Pseudo id or source id."),
+    as_of: dt.datetime = as_of_option(),
+    as_json: bool = typer.Option(False, "--json"),
+    config: str = config_option(),
+    purpose: str = purpose_option("case management (CLI)"),
+    user: str = user_option("Who reads it (audited)."),
+) -> None:
+    """Every part of a person's scores: which crimes and factors, how many points each."""
+    from iom.casefile.commands import command_access, person_id
+    from iom.scoring import service
+    from iom.scoring.config import load_config
+
+    cfg = load_config(config)
+    with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
+        service.get_run(access.session, as_of=access.as_of, config=cfg, create=False)
+        who = access.read_subject(person_id(access, person), resource="score_explanation",
+                                  as_of=access.as_of, config=cfg.version)
+        e = service.explain(access.session, person_id=who.id, as_of=access.as_of, config=cfg)
+    if as_json:
+        print(e.model_dump_json(indent=1))
+        return
+    risk = "none" if e.risk is None else f"{e.risk:.1%}"
+    ogrs = "n/a" if e.ogrs3_1y is None else f"{e.ogrs3_1y:.1%} (1 yr), {e.ogrs3_2y:.1%} (2 yr)"
+    console.print(f"[bold]{e.pseudo_id}[/] as of {e.as_of} ({e.config_version}): composite {e.composite}, "
+                  f"RFG {e.rfg}, harm {e.harm_days:,} days, risk {risk} [{e.risk_source}], OGRS3 {ogrs}, "
+                  f"vulnerability {e.vulnerability}")
+    for name, total in (("rfg", e.rfg), ("harm", e.harm_days), ("vulnerability", e.vulnerability), ("composite", e.composite)):
+        table = Table(title=f"{name}: {total}")
+        table.add_column("part")
+        table.add_column("points", justify="right")
+        for p in e.parts_for(name):
+            table.add_row(p.label, str(p.points))
+        console.print(table)
+
+
+def model_train(
+    ctx: typer.Context,
+    cutoff: dt.datetime = typer.Option(None, "--cutoff", formats=["%Y-%m-%d"],
+                                       help="Cut-off (default: 18 months before the latest record, so the "
+                                            "validation follow-up is complete)."),
+    config: str = config_option(),
+) -> None:
+    """Train on data before the cut-off; validate on held-out people beside OGRS3."""
+    from iom.scoring import service
+    from iom.scoring.config import load_config
+
+    with session_scope(state(ctx).engine) as session:
+        row = service.train_model(session, cutoff=day(cutoff), config=load_config(config))
+        console.print(f"model #{row.id} trained to {row.cutoff} on {row.n_train:,} people "
+                      f"(base rate {row.base_rate:.1%})")
+        report = json.loads(row.report) if row.report else None
+    if report:
+        _print_report(report)
+
+
+def model_report(
+    ctx: typer.Context,
+    cutoff: dt.datetime = typer.Option(None, "--cutoff", formats=["%Y-%m-%d"]),
+    as_json: bool = typer.Option(False, "--json"),
+    config: str = config_option(),
+) -> None:
+    """AUC, Brier score and decile calibration of the force model and OGRS3 on the same people."""
+    from iom.scoring import service
+    from iom.scoring.config import load_config
+
+    with session_scope(state(ctx).engine) as session:
+        report = service.model_report(session, cutoff=day(cutoff), config=load_config(config))
+    if as_json:
+        print(json.dumps(report, indent=1))
+    else:
+        _print_report(report)
+
+
+def fairness(
+    ctx: typer.Context,
+    as_of: dt.datetime = as_of_option("Date of the selection audited (default: 18 months before the "
+                                      "latest record, so observed reoffending is known)."),
+    html: Path = typer.Option(None, "--html", help="Write a readable HTML page here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON."),
+    config: str = config_option(),
+) -> None:
+    """Fairness audit of the selection by ethnicity, sex and age band, disparities in words."""
+    from iom.scoring.config import load_config
+    from iom.scoring.fairness import fairness_audit, render_html
+
+    with session_scope(state(ctx).engine) as session:
+        report = fairness_audit(session, as_of=day(as_of), config=load_config(config))
+    if html:
+        html.write_text(render_html(report))
+        console.print(f"wrote {html}")
+    if as_json:
+        print(json.dumps(report, indent=1))
+    elif not html:
+        console.print(f"[bold]Fairness audit[/] as of {report['as_of']}: {report['people']:,} scored, "
+                      f"{report['selected']:,} selected")
+        for flag in report["flags"] or ["No disparity beyond the thresholds."]:
+            console.print(f"- {flag}", highlight=False)
+
+
+def _print_report(report: dict) -> None:
     console.print(f"[bold]Validation[/]: cut-off {report['cutoff']}, {report['held_out_people']:,} held-out people "
                   f"(follow-up to {report['follow_up_ends']}), observed rate {report['observed_rate']:.1%}")
     table = Table(title="Force model vs OGRS3, same people")
@@ -260,9 +246,20 @@ def _print_report(console, report: dict) -> None:
     for name in names:
         cal.add_column(name, justify="right")
     for i in range(len(report["models"][names[0]]["calibration"])):
-        cells = []
-        for n in names:
-            d = report["models"][n]["calibration"][i]
-            cells.append(f"{d['mean_predicted']:.1%} / {d['observed']:.1%}")
+        cells = [f"{report['models'][n]['calibration'][i]['mean_predicted']:.1%} / "
+                 f"{report['models'][n]['calibration'][i]['observed']:.1%}" for n in names]
         cal.add_row(str(i + 1), *cells)
     console.print(cal)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(score)
+    app.command("select")(select_cmd)
+    app.command()(override)
+    app.command("revoke-override")(revoke_override)
+    app.command()(explain)
+    model_app = typer.Typer(help="The force-trained reoffending model.", no_args_is_help=True)
+    model_app.command("train")(model_train)
+    model_app.command("report")(model_report)
+    app.add_typer(model_app, name="model")
+    app.command()(fairness)

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dateutil.relativedelta import relativedelta
 
+from iom.dates import months_before
 from iom.scoring.config import ScoringConfig
-
-
-def months_before(day: dt.date, months: int) -> dt.date:
-    return day - relativedelta(months=months)
 
 
 def _lit(day: dt.date) -> str:

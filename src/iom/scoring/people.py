@@ -10,7 +10,7 @@ import pandas as pd
 from iom.scoring import ogrs3 as ogrs3_mod
 from iom.scoring.config import ScoringConfig
 from iom.scoring.data import NEVER, Register, day_number
-from iom.scoring.matrix import months_before
+from iom.dates import months_before
 
 
 def age_years(dob_days, on: dt.date) -> np.ndarray:

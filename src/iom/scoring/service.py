@@ -15,12 +15,14 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from iom.dates import months_after, months_before
 from iom.errors import NotFound, UserError
 from iom.register.models import Crime, Offence, Person, Unit
+from iom.register.service import reference_date
 from iom.scoring import model as model_mod
 from iom.scoring.config import ScoringConfig, load_config
 from iom.scoring.data import Register, day_number, from_day, load_register, member_ids, query_arrow
-from iom.scoring.matrix import crime_points_sql, harm_points, months_before, person_scores_sql
+from iom.scoring.matrix import crime_points_sql, harm_points, person_scores_sql
 from iom.scoring.models import Override, Score, ScoreRun, ScoringModel
 from iom.scoring.people import ogrs3_scores, vulnerability
 from iom.scoring.schemas import Explanation, ExplanationPart, OverrideOut, SelectionRow
@@ -41,14 +43,15 @@ def _round(x) -> np.ndarray:
     return np.floor(np.asarray(x, dtype=float) + 0.5).astype(int)
 
 
-def default_as_of(session: Session) -> dt.date:
-    """The latest crime date in the register (the synthetic force's is 2019-03-31), else today."""
-    latest = session.scalar(select(Crime.committed_on).order_by(Crime.committed_on.desc()).limit(1))
-    return latest or dt.date.today()
-
-
 def latest_recorded(session: Session) -> dt.date | None:
-    return session.scalar(select(Crime.recorded_on).order_by(Crime.recorded_on.desc()).limit(1))
+    """The reference date, or None for a register with no crimes (nothing to train on)."""
+    if session.scalar(select(Crime.id).limit(1)) is None:
+        return None
+    return reference_date(session)
+
+
+class NoModel(UserError):
+    """Scoring needs a force model trained for its date, and training is an explicit step."""
 
 
 # --- computation over whole tables -------------------------------------------------------
@@ -102,7 +105,7 @@ def compute_scores(
 # --- the force-trained model ---------------------------------------------------------------
 
 
-def _store_model(session: Session, trained: model_mod.TrainedModel, config: ScoringConfig) -> ScoringModel:
+def store_model(session: Session, trained: model_mod.TrainedModel, config: ScoringConfig) -> ScoringModel:
     row = session.scalar(
         select(ScoringModel).where(ScoringModel.cutoff == trained.cutoff, ScoringModel.config_version == config.version)
     )
@@ -130,9 +133,9 @@ def train_model(session: Session, *, cutoff: dt.date | None = None, config=None,
     cutoff = cutoff or months_before(latest, wait)
     reg = reg or load_register(session, config)
     trained = model_mod.train(reg, cutoff, config)
-    if cutoff + model_mod._months(wait) <= latest:
+    if months_after(cutoff, wait) <= latest:
         trained.report = model_mod.evaluate(reg, trained, config, latest)
-    return _store_model(session, trained, config)
+    return store_model(session, trained, config)
 
 
 def model_report(session: Session, *, cutoff: dt.date | None = None, config=None) -> dict:
@@ -146,16 +149,20 @@ def model_report(session: Session, *, cutoff: dt.date | None = None, config=None
     return json.loads(row.report)
 
 
-def _model_for(session: Session, reg: Register, config: ScoringConfig, cutoff: dt.date):
+def _model_for(session: Session, reg: Register, config: ScoringConfig, cutoff: dt.date, *, train: bool):
+    """The stored model trained to ``cutoff``; trained now only when ``train`` is asked."""
     row = session.scalar(
         select(ScoringModel).where(ScoringModel.cutoff == cutoff, ScoringModel.config_version == config.version)
     )
     if row is None:
+        if not train:
+            raise NoModel(f"no force model is stored for {cutoff} under {config.version}: run `iom score --train` "
+                          "to train one on the data before that date first")
         try:
             trained = model_mod.train(reg, cutoff, config)
         except UserError:
             return None, None  # too little history: risk stays empty rather than invented
-        row = _store_model(session, trained, config)
+        row = store_model(session, trained, config)
         return row, trained
     estimator = model_mod.TrainedModel.loads(row.estimator)
     return row, model_mod.TrainedModel(cutoff=row.cutoff, estimator=estimator, n_train=row.n_train,
@@ -182,12 +189,16 @@ def _find_run(session: Session, as_of: dt.date, config: ScoringConfig) -> ScoreR
     return session.scalar(select(ScoreRun).where(ScoreRun.as_of == as_of, ScoreRun.config_version == config.version))
 
 
-def score_all(session: Session, *, as_of: dt.date, config=None) -> ScoreRun:
-    """Score everyone as of ``as_of`` and store it; rerunning replaces the same run's rows."""
+def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = False) -> ScoreRun:
+    """Score everyone as of ``as_of`` and store it; rerunning replaces the same run's rows.
+    Without a stored model for ``as_of``, refuses (``NoModel``) unless ``train`` is asked."""
     config = _config(config)
+    if not train and session.scalar(select(ScoringModel.id).where(
+            ScoringModel.cutoff == as_of, ScoringModel.config_version == config.version)) is None:
+        _model_for(session, None, config, as_of, train=False)  # raises NoModel before the register is read
     reg = load_register(session, config)
     members = member_ids(session, as_of)
-    model_row, trained = _model_for(session, reg, config, as_of)
+    model_row, trained = _model_for(session, reg, config, as_of, train=train)
     overrides = _active_overrides(session, as_of, config)
     scores = compute_scores(reg, config, as_of, members=members, extra_ids=overrides.keys(), model=trained)
     run = _find_run(session, as_of, config)
@@ -220,11 +231,17 @@ def score_all(session: Session, *, as_of: dt.date, config=None) -> ScoreRun:
     return run
 
 
+def stored_run(session: Session, *, as_of: dt.date, config=None) -> ScoreRun | None:
+    """The run stored for ``as_of``, or None: never computes one."""
+    return _find_run(session, as_of, _config(config))
+
+
 def get_run(session: Session, *, as_of: dt.date, config=None, create: bool = True) -> ScoreRun:
+    """The stored run for ``as_of``; ``create`` scores (and trains) one when none is stored."""
     config = _config(config)
     run = _find_run(session, as_of, config)
     if run is None and create:
-        run = score_all(session, as_of=as_of, config=config)
+        run = score_all(session, as_of=as_of, config=config, train=True)
     if run is None:
         raise UserError(f"no scores stored for {as_of} under {config.version}: run `iom score --as-of {as_of}`")
     return run
@@ -304,7 +321,7 @@ def _explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, 
     return parts
 
 
-def _stored_scores(session: Session, run: ScoreRun, *, person_ids=None, npu_code: str | None = None) -> pd.DataFrame:
+def stored_scores(session: Session, run: ScoreRun, *, person_ids=None, npu_code: str | None = None) -> pd.DataFrame:
     cols = [c for c in Score.__table__.columns if c.name != "run_id"]
     query = select(*cols, Person.pseudo_id, Person.home_npu).join(Person, Person.id == Score.person_id).where(Score.run_id == run.id)
     if person_ids is not None:
@@ -326,24 +343,13 @@ def awaits_scoring(session: Session, *, person_id: int, as_of: dt.date, config=N
     return session.scalar(select(Score.person_id).where(Score.run_id == run.id, Score.person_id == person_id)) is None
 
 
-def find_person(session: Session, ref: str | int) -> Person:
-    """A person by database id, pseudo_id or source_id."""
-    text = str(ref).strip()
-    person = session.scalar(select(Person).where((Person.pseudo_id == text) | (Person.source_id == text)))
-    if person is None and text.isdigit():
-        person = session.get(Person, int(text))
-    if person is None:
-        raise NotFound(f"no person with pseudo id or source id {text!r}")
-    return person
-
-
 def explain(session: Session, *, person_id: int, as_of: dt.date, config=None) -> Explanation:
     config = _config(config)
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"no person with id {person_id}")
     run = get_run(session, as_of=as_of, config=config)
-    stored = _stored_scores(session, run, person_ids=[person_id])
+    stored = stored_scores(session, run, person_ids=[person_id])
     if stored.empty:
         raise UserError(
             f"{person.pseudo_id} has no score on {as_of}: no counted crime in the "
@@ -387,14 +393,14 @@ def select_for_npu(session: Session, *, npu_code: str, as_of: dt.date, config=No
     Seats go first to people included by an override, then by composite (ties: RFG, harm,
     pseudo id). Current members are kept while selected, and exit when they fall below the
     capacity line, have not offended for ``exit_after_months``, or are excluded."""
-    return [SelectionRow(**row) for row in _selection(session, npu_code=npu_code, as_of=as_of, config=config)]
+    return [SelectionRow(**row) for row in selection_rows(session, npu_code=npu_code, as_of=as_of, config=config)]
 
 
-def _selection(session: Session, *, npu_code: str, as_of: dt.date, config=None, explain: bool = True) -> list[dict]:
+def selection_rows(session: Session, *, npu_code: str, as_of: dt.date, config=None, explain: bool = True) -> list[dict]:
     config = _config(config)
     capacity = npu_capacity(session, npu_code)
     run = get_run(session, as_of=as_of, config=config)
-    df = _stored_scores(session, run, npu_code=npu_code)
+    df = stored_scores(session, run, npu_code=npu_code)
     if df.empty:
         return []
     overrides = _active_overrides(session, as_of, config, df.index)
@@ -460,7 +466,7 @@ def create_override(
         raise UserError("an override needs the name of the user making it")
     if session.get(Person, person_id) is None:
         raise NotFound(f"no person with id {person_id}")
-    valid_from = valid_from or default_as_of(session)
+    valid_from = valid_from or reference_date(session)
     check_override(include=include, reason=reason, until=until, valid_from=valid_from)
     row = Override(person_id=person_id, include=include, reason=reason.strip(), created_by=user.strip(),
                    created_at=_now(), valid_from=valid_from, until=until)
@@ -476,14 +482,19 @@ def get_override(session: Session, override_id: int) -> Override:
     return row
 
 
-def approve_override(session: Session, *, override_id: int, approver: str) -> Override:
-    row = get_override(session, override_id)
+def check_approval(row: Override, *, approver: str) -> None:
+    """Why ``approver`` may not approve ``row``, if they may not: before anything is recorded."""
     if not approver or not approver.strip():
         raise UserError("approving an override needs the approver's name")
     if approver.strip() == row.created_by:
-        raise UserError(f"override #{override_id} was made by {row.created_by}; someone else must approve it")
+        raise UserError(f"override #{row.id} was made by {row.created_by}; someone else must approve it")
     if row.approved_at is not None:
-        raise UserError(f"override #{override_id} was already approved by {row.approved_by}")
+        raise UserError(f"override #{row.id} was already approved by {row.approved_by}")
+
+
+def approve_override(session: Session, *, override_id: int, approver: str) -> Override:
+    row = get_override(session, override_id)
+    check_approval(row, approver=approver)
     row.approved_by, row.approved_at = approver.strip(), _now()
     session.flush()
     return row
@@ -502,9 +513,3 @@ def list_overrides(session: Session, *, npu_code: str | None = None) -> list[Ove
     if npu_code is not None:
         query = query.join(Person, Person.id == Override.person_id).where(Person.home_npu == npu_code)
     return list(session.scalars(query))
-
-
-__all__ = [
-    "approve_override", "create_override", "default_as_of", "explain", "find_person", "list_overrides",
-    "get_override", "model_report", "revoke_override", "score_all", "select_for_npu", "train_model", "day_number", "from_day",
-]

@@ -1,1 +1,10 @@
 """Users, roles, unit scoping and the append-only audit log."""
+
+from iom.plugins import Domain
+
+DOMAIN = Domain(
+    name="security",
+    cli=("iom.security.cli:register",),
+    routers=("iom.security.routes:pages", "iom.security.routes:api"),
+    templates=True,
+)

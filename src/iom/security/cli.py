@@ -16,7 +16,7 @@ from iom.security.roles import cli_actor
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
     audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)

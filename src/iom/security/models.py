@@ -7,17 +7,15 @@ import datetime as dt
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from iom.db import Base
-from iom.register.models import _in
+from iom.db import Base, sql_in
+from iom.security.roles import USER_ROLES
 
-ROLES = ("offender_manager", "supervisor", "analyst", "mappa_specialist", "administrator")
-#: Roles whose scope is one LOMU, so a user of that role must name one.
-LOMU_ROLES = ("offender_manager", "supervisor")
+ROLES = USER_ROLES
 
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+    __table_args__ = (CheckConstraint(sql_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -51,15 +49,3 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
-
-
-class PersonNote(Base):
-    """A free-text note on a person's record, written through the person page or the API."""
-
-    __tablename__ = "person_notes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    author: Mapped[str] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)

@@ -9,6 +9,9 @@ SUPERVISOR = "supervisor"
 ANALYST = "analyst"
 MAPPA_SPECIALIST = "mappa_specialist"
 ADMINISTRATOR = "administrator"
+#: Someone at the console with database access (``iom`` commands): every permission a person
+#: record has, never pseudonymised. Not a role a user account can hold.
+CONSOLE = "console"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "propose_override"}),
@@ -16,7 +19,21 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ANALYST: frozenset({"read_people", "pseudonymised"}),
     MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "read_restricted"}),
     ADMINISTRATOR: frozenset({"read_audit", "manage_users"}),
+    CONSOLE: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "read_restricted"}),
 }
+
+#: Whose records each role reaches: one LOMU's, the whole force's, or nobody's.
+SCOPES: dict[str, str] = {
+    OFFENDER_MANAGER: "lomu",
+    SUPERVISOR: "lomu",
+    ANALYST: "force",
+    MAPPA_SPECIALIST: "force",
+    ADMINISTRATOR: "none",
+    CONSOLE: "force",
+}
+#: Roles a user account may hold, and those of them that must name a LOMU.
+USER_ROLES = (OFFENDER_MANAGER, SUPERVISOR, ANALYST, MAPPA_SPECIALIST, ADMINISTRATOR)
+LOMU_ROLES = tuple(role for role in USER_ROLES if SCOPES[role] == "lomu")
 
 LABELS = {
     OFFENDER_MANAGER: "Offender manager",
@@ -24,6 +41,7 @@ LABELS = {
     ANALYST: "Analyst",
     MAPPA_SPECIALIST: "MAPPA / sex-offender specialist",
     ADMINISTRATOR: "Administrator",
+    CONSOLE: "Console (iom command)",
 }
 
 
@@ -41,6 +59,11 @@ class Principal:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
     @property
+    def scope(self) -> str:
+        """``"lomu"``, ``"force"`` or ``"none"``: see ``SCOPES``."""
+        return SCOPES.get(self.role, "none")
+
+    @property
     def pseudonymised(self) -> bool:
         return self.can("pseudonymised")
 
@@ -50,6 +73,6 @@ class Principal:
 
 
 def cli_actor(username: str = "cli") -> Principal:
-    """The audit log's actor for a command run at the console: someone with database access,
-    named as they say (``--user``, default ``$USER``), acting with administrator rights."""
-    return Principal(username=username, role=ADMINISTRATOR)
+    """The actor for a command run at the console: someone with database access, named as
+    they say (``--user``, default ``$USER``)."""
+    return Principal(username=username, role=CONSOLE)

@@ -24,10 +24,6 @@ RESTRICTED_CLASSIFICATIONS = ("MAPPA",)
 RESTRICTED_OFFENDER_TYPES = ("Sex Offender Management",)
 
 
-LOMU_ROLES = ("offender_manager", "supervisor")
-FORCE_WIDE_ROLES = ("analyst", "mappa_specialist")
-
-
 def latest(model, as_of: dt.date, *columns) -> Select:
     """Per person, the newest row of an append-only history on ``as_of`` (NOT EXISTS a newer
     one: uses the (person_id, effective_from) index, unlike a window over the whole table)."""
@@ -58,9 +54,9 @@ def in_scope(user: Principal, as_of: dt.date, managed=None) -> ColumnElement[boo
     joins (outer, on person_id), to reuse instead of computing it twice."""
     if not user.can("read_people"):
         return false()
-    if user.role in FORCE_WIDE_ROLES:
+    if user.scope == "force":
         return true()
-    if user.role not in LOMU_ROLES or not user.lomu_code:
+    if not is_lomu_scoped(user):
         return false()
     home_npus = select(Unit.code).where(Unit.kind == "npu", Unit.parent_code == user.lomu_code)
     if managed is not None:
@@ -80,9 +76,9 @@ def allows(session: Session, user: Principal, person: Person, as_of: dt.date) ->
     tests/web checks that both give the same answer."""
     if not user.can("read_people"):
         return False
-    if user.role in FORCE_WIDE_ROLES:
+    if user.scope == "force":
         return True
-    if user.role not in LOMU_ROLES or not user.lomu_code:
+    if not is_lomu_scoped(user):
         return False
     if person.home_npu is not None:
         home = session.get(Unit, person.home_npu)
@@ -126,8 +122,23 @@ def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:
 def view_key(user: Principal) -> tuple[str, str | None]:
     """Two users with the same key see the same people and the same fields of them: scope,
     pseudonymisation and restricted fields all follow from the role and the LOMU."""
-    return user.role, user.lomu_code if user.role in LOMU_ROLES else None
+    return user.role, user.lomu_code if user.scope == "lomu" else None
 
 
 def shows_restricted(user: Principal) -> bool:
     return user.can("read_restricted")
+
+
+def is_lomu_scoped(user: Principal) -> bool:
+    """A user whose scope is one LOMU, and who names it."""
+    return user.scope == "lomu" and bool(user.lomu_code)
+
+
+def npus_in_scope(session: Session, user: Principal) -> list[str]:
+    """NPUs whose lists the user may review: their LOMU's, or all for force-wide roles."""
+    query = select(Unit.code).where(Unit.kind == "npu").order_by(Unit.code)
+    if user.scope == "lomu":
+        query = query.where(Unit.parent_code == user.lomu_code)
+    elif not user.can("read_people"):
+        return []
+    return list(session.scalars(query))

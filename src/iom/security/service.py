@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from iom.errors import UserError
 from iom.register.models import Unit
-from iom.security.models import LOMU_ROLES, ROLES, User
+from iom.security.models import ROLES, User
+from iom.security.roles import LOMU_ROLES
 from iom.security.roles import Principal
 
 _hasher = PasswordHash.recommended()

@@ -29,7 +29,7 @@ class RichProgress(SynthProgress):
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     @app.command()
     def synth(

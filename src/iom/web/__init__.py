@@ -1,1 +1,11 @@
-"""The web app: JSON API under /api/v1 and server-rendered pages with no JavaScript."""
+"""The web shell: app factory, middleware, error pages, sign-in, base templates, `iom serve`.
+Every page and endpoint beyond sign-in comes from a domain's ``Domain.routers``."""
+
+from iom.plugins import Domain
+
+DOMAIN = Domain(
+    name="web",
+    cli=("iom.web.cli:register",),
+    routers=("iom.web.api:router", "iom.web.routes:router"),
+    templates=True,
+)

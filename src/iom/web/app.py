@@ -1,42 +1,35 @@
-"""The FastAPI application: sessions, CSRF, security headers, problem-details errors.
+"""The shell: the FastAPI application with sessions, security headers and problem-details
+errors, and every domain's routers (``Domain.routers``). Nothing here names a domain.
 
 ``create_app(engine)`` builds one app per database; ``iom serve`` runs it under uvicorn."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import json
 import logging
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from iom.db import make_engine, session_scope
+from iom.db import make_engine
 from iom.errors import NotFound, UserError
+from iom.http.deps import SESSION_HOURS, CsrfError, NotAuthenticated, csrf_token
+from iom.http.pages import templates
+from iom.plugins import contributions, resolve
+from iom.register.views import Views
 from iom.security import service as users
-from iom.security.roles import Principal
 from iom.security.settings import is_development, secret_key
-from iom.web import service
-from iom.web.views import Views
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-SESSION_HOURS = 8
-PURPOSES = ("case management", "supervision and approval", "MAPPA review", "statistical analysis", "audit review")
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -48,14 +41,6 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
-
-
-class NotAuthenticated(Exception):
-    """No valid session: pages redirect to the login form, the API answers 401."""
-
-
-class CsrfError(Exception):
-    """A state-changing request without the session's CSRF token."""
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
@@ -121,92 +106,9 @@ def _error(request: Request, status: int, title: str, detail: str | None = None)
     if _is_api(request):
         return problem(status, title, detail, instance=request.url.path)
     user = getattr(request.state, "user", None)
-    return templates.TemplateResponse(
+    return templates().TemplateResponse(
         request, "error.html", {"status": status, "title": title, "detail": detail, "user": user, "csrf": csrf_token(request)},
         status_code=status,
-    )
-
-
-def csrf_token(request: Request) -> str:
-    if "csrf" not in request.session:
-        request.session["csrf"] = secrets.token_urlsafe(32)
-    return request.session["csrf"]
-
-
-async def require_csrf(request: Request) -> None:
-    """Unsafe methods must echo the session's token, as a form field or ``X-CSRF-Token``."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
-    expected = request.session.get("csrf")
-    sent = request.headers.get("x-csrf-token")
-    if sent is None and request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        value = form.get("csrf_token")
-        sent = value if isinstance(value, str) else None
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise CsrfError()
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed when the handler returns."""
-    with session_scope(request.app.state.engine) as session:
-        yield session
-
-
-# "function": committed when the handler returns, before the response is sent, so a client
-# never hears "created" about a write that then fails to commit.
-DB = Annotated[Session, Depends(get_db, scope="function")]
-
-
-def current_user(request: Request, db: DB) -> Principal:
-    user_id = request.session.get("uid")
-    issued = request.session.get("issued", 0)
-    if not user_id or dt.datetime.now(dt.UTC).timestamp() - issued > SESSION_HOURS * 3600:
-        raise NotAuthenticated()
-    user = users.load_principal(db, user_id, request.session.get("epoch", -1))
-    if user is None:
-        request.session.clear()
-        raise NotAuthenticated()
-    request.state.user = user
-    # End the read transaction: the handler runs in another worker thread, perhaps after a
-    # wait, and should not hold a pooled connection meanwhile (a pool smaller than the number
-    # of waiting requests would otherwise deadlock against the thread pool).
-    db.commit()
-    return user
-
-
-CurrentUser = Annotated[Principal, Depends(current_user)]
-
-
-def purpose_of(request: Request) -> str:
-    """The stated purpose: ``X-IOM-Purpose`` header (API) or the one chosen at sign-in."""
-    stated = request.headers.get("x-iom-purpose", "").strip()[:200]
-    return stated or request.session.get("purpose", "unstated")
-
-
-def current_as_of(app: FastAPI) -> dt.date:
-    """The app's reference date: the one it was built with (tests, a review frozen on a date),
-    else the data's latest date capped at today. Kept per register version and calendar day,
-    so a long-running server moves on with imports and with the date, and pays the look-up
-    (a scan of the crimes) once per change rather than per request."""
-    if app.state.fixed_as_of is not None:
-        return app.state.fixed_as_of
-    with session_scope(app.state.engine) as session:
-        return app.state.views.get(session, ("reference date", dt.date.today()), lambda: service.reference_date(session))
-
-
-def as_of(request: Request) -> dt.date:
-    """This request's reference date, looked up once per request."""
-    if getattr(request.state, "as_of", None) is None:
-        request.state.as_of = current_as_of(request.app)
-    return request.state.as_of
-
-
-def start_session(request: Request, user: Principal, purpose: str) -> None:
-    request.session.clear()
-    request.session.update(
-        uid=user.user_id, epoch=user.session_epoch, purpose=purpose, csrf=secrets.token_urlsafe(32),
-        issued=int(dt.datetime.now(dt.UTC).timestamp()),
     )
 
 
@@ -279,8 +181,6 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
         return _error(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail) if exc.detail else None)
 
-    from iom.web import api, routes
-
-    app.include_router(api.router)
-    app.include_router(routes.router)
+    for router in contributions("routers"):
+        app.include_router(resolve(router))
     return app

@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from iom.cli import console, state
+    from iom.terminal import console, state
 
     @app.command()
     def serve(
@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from iom.security.settings import secret_key
-        from iom.web.app import create_app, current_as_of
+        from iom.http.deps import current_as_of
+        from iom.web.app import create_app
 
         key = secret_key()  # refuse a missing/placeholder key before binding a port
         engine = state(ctx).engine

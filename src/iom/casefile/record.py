@@ -1,8 +1,9 @@
-"""What the pages and the API show: caseload, person record, unit dashboard, notes.
+"""The case file's read model: caseload, the person record with its timeline, the unit
+dashboard.
 
-Every person read starts from ``iom.security.scope`` (one place for scoping); the callers
-(routes) append the audit event. Analysts get pseudonymised views: no name, no date of birth,
-no free-text notes (they may name people)."""
+Every person read starts from ``iom.security.scope`` (one place for scoping); the audited
+access (``iom.casefile.access``) is the only caller, and appends the audit event. Analysts get
+pseudonymised views: no name, no date of birth."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from iom.casefile import schemas
 from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
 from iom.cohorts.service import active_memberships
+from iom.dates import month_starts, months_before
 from iom.errors import UserError
-from iom.scoring.matrix import months_before
-from iom.register.models import Crime, Offence, Person, Unit, VulnerabilityMarker
+from iom.register.models import Crime, Offence, Person, VulnerabilityMarker
 from iom.security import scope
-from iom.security.models import PersonNote
 from iom.security.roles import Principal
-from iom.web import schemas
 
 #: Default review interval after a risk decision, by level (configurable default, not policy).
 REVIEW_DAYS = {"High": 28, "Medium": 56, "Low": 91}
@@ -29,17 +29,6 @@ RISK_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 RESTRICTED_OFFENCE_WORDS = ("sexual", "rape")
 DA_LOOKBACK_DAYS = 3 * 365
 MAX_PER_PAGE = 200
-
-
-def reference_date(session: Session) -> dt.date:
-    """The date the data runs to (latest membership, risk decision or recorded crime), capped at today."""
-    candidates = [
-        session.scalar(select(func.max(CohortMembership.adopted_on))),
-        session.scalar(select(func.max(RiskLevelRecord.effective_from))),
-        session.scalar(select(func.max(Crime.recorded_on))),
-    ]
-    dates = [d for d in candidates if d is not None]
-    return min(max(dates), dt.date.today()) if dates else dt.date.today()
 
 
 def _display_name(person: Person, user: Principal) -> str | None:
@@ -161,12 +150,10 @@ def _restricted_offence(offence_group: str) -> bool:
     return any(word in lowered for word in RESTRICTED_OFFENCE_WORDS)
 
 
-def person_detail(session: Session, user: Principal, person_id: int, *, as_of: dt.date, scores: list[dict] | None = None) -> schemas.PersonDetail:
-    """The person record with a dated timeline; NotFound outside the user's scope. Without
-    notes (``person_notes``): they change with every note written, the record does not."""
-    person = scope.get_person(session, user, person_id, as_of)
-    restricted = scope.is_restricted(session, person.id, as_of)
-    hide = restricted and not scope.shows_restricted(user)
+def person_record(session: Session, user: Principal, person: Person, *, as_of: dt.date, restricted: bool,
+                  hide: bool) -> schemas.PersonRecord:
+    """The register's part of the record of a person scope has let through, with its dated
+    timeline (crimes, cohorts, management, risk); domains' parts are added by the access."""
     pseudo_ids = {}
     crimes = session.execute(
         select(Crime, Offence.description, Offence.offence_group)
@@ -225,7 +212,7 @@ def person_detail(session: Session, user: Principal, person_id: int, *, as_of: d
     flags = _flags(session, [person.id], as_of).get(person.id, [])
     if restricted:
         flags = sorted([*flags, "restricted"])
-    return schemas.PersonDetail(
+    return schemas.PersonRecord(
         id=person.id,
         pseudo_id=person.pseudo_id,
         name=_display_name(person, user),
@@ -245,41 +232,8 @@ def person_detail(session: Session, user: Principal, person_id: int, *, as_of: d
         flags=flags,
         timeline=timeline,
         risk_history=risk_history,
-        scores=scores or [],
-        notes=None,
         as_of=as_of,
     )
-
-
-def person_notes(session: Session, user: Principal, person_id: int) -> list[schemas.Note] | None:
-    """Notes, newest first, for a person the caller has already let through scope; None for
-    pseudonymised readers (free text may name people)."""
-    if user.pseudonymised:
-        return None
-    return [
-        schemas.Note(id=n.id, written_at=n.written_at, author=n.author, text=n.text)
-        for n in session.scalars(select(PersonNote).where(PersonNote.person_id == person_id).order_by(PersonNote.id.desc()))
-    ]
-
-
-def check_note(text: str) -> str:
-    text = text.strip()
-    if not text:
-        raise UserError("a note needs some text")
-    if len(text) > 5000:
-        raise UserError("a note is at most 5,000 characters")
-    return text
-
-
-def add_note(session: Session, user: Principal, person_id: int, *, text: str, as_of: dt.date) -> PersonNote:
-    if not user.can("write_notes"):
-        raise PermissionError("this role cannot write notes")
-    person = scope.get_person(session, user, person_id, as_of)
-    text = check_note(text)
-    note = PersonNote(person_id=person.id, written_at=dt.datetime.now(dt.UTC), author=user.username, text=text)
-    session.add(note)
-    session.flush()
-    return note
 
 
 def dashboard(session: Session, user: Principal, *, as_of: dt.date, months: int = 24) -> schemas.Dashboard:
@@ -309,21 +263,6 @@ def dashboard(session: Session, user: Principal, *, as_of: dt.date, months: int 
     counts: dict[str, int] = defaultdict(int)
     for on in crime_rows:
         counts[on.strftime("%Y-%m")] += 1
-    trend = []
-    month = start
-    while month <= as_of:
-        key = month.strftime("%Y-%m")
-        trend.append((key, counts.get(key, 0)))
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    unit = user.lomu_code if user.role in ("offender_manager", "supervisor") else "force"
+    trend = [(key, counts.get(key, 0)) for key in (m.strftime("%Y-%m") for m in month_starts(start, as_of))]
+    unit = user.lomu_code if scope.is_lomu_scoped(user) else "force"
     return schemas.Dashboard(as_of=as_of, unit=unit or "none", cohort_sizes=sizes, risk_split=split, reoffending_trend=trend)
-
-
-def lomu_npus(session: Session, user: Principal) -> list[str]:
-    """NPUs whose selection the user may review: their LOMU's, or all for force-wide roles."""
-    query = select(Unit.code).where(Unit.kind == "npu").order_by(Unit.code)
-    if user.role in ("offender_manager", "supervisor"):
-        query = query.where(Unit.parent_code == user.lomu_code)
-    elif not user.can("read_people"):
-        return []
-    return list(session.scalars(query))

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from iom.web import schemas
+from iom.casefile import schemas
 
 RISK_COLOURS = {"High": "#b2182b", "Medium": "#ef8a62", "Low": "#67a9cf"}
 

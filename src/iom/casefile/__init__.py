@@ -1,0 +1,11 @@
+"""The case file: a person's record (summary, timeline, every domain's parts), the caseload
+and the unit dashboard, read only through audited, scoped access (``access.Access``)."""
+
+from iom.plugins import Domain
+
+DOMAIN = Domain(
+    name="casefile",
+    cli=("iom.casefile.cli:register",),
+    routers=("iom.casefile.routes:pages", "iom.casefile.routes:api"),
+    templates=True,
+)

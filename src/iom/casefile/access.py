@@ -1,0 +1,139 @@
+"""Audited access: the only way the pages, the API and the commands read or write a person's
+record.
+
+One ``Access`` per request or command names who is acting, why (the stated purpose), through
+what (page, api, cli) and on which date. Scope is checked in ``iom.security.scope``; every
+read, write and refused attempt is appended to the audit log before anything is returned."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from iom.casefile import record, schemas
+from iom.register.views import Views
+from iom.errors import NotFound
+from iom.plugins import contributions, record_parts, resolve
+from iom.register.models import Person
+from iom.security import audit, scope
+from iom.security.roles import Principal
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What a domain's record part or timeline source is given: a person scope has let
+    through, the reader, and whether restricted fields are hidden from them."""
+
+    session: Session
+    user: Principal
+    person_id: int
+    as_of: dt.date
+    restricted_hidden: bool
+
+
+@dataclass
+class Access:
+    audit_engine: Engine
+    session: Session
+    user: Principal
+    as_of: dt.date
+    purpose: str
+    via: str
+    views: Views | None = None
+
+    # --- the audit log and permissions -----------------------------------------------------
+
+    def log(self, action: str, resource: str, *, person_id: int | None = None, **detail: Any) -> None:
+        audit.record(self.audit_engine, actor=self.user, action=action, resource=resource, person_id=person_id,
+                     purpose=self.purpose, detail={"via": self.via, **detail})
+
+    def require(self, permission: str, refusal: str) -> None:
+        if not self.user.can(permission):
+            raise PermissionError(refusal)
+
+    def kept(self, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+        """``build()``, kept per register version when this access has a view store."""
+        if self.views is None:
+            return build()
+        return self.views.get(self.session, key, build)
+
+    # --- one person -------------------------------------------------------------------------
+
+    def subject(self, person_id: int, *, attempt: str) -> Person:
+        """The person, if in scope; otherwise not found, and the attempt is logged as denied."""
+        try:
+            return scope.get_person(self.session, self.user, person_id, self.as_of)
+        except NotFound:
+            self.log("denied", "person", person_id=person_id, why="not found or out of scope", attempt=attempt)
+            raise
+
+    def read_subject(self, person_id: int, *, resource: str = "person", **detail: Any) -> Person:
+        """The person a form or a command is about: a read of their record, audited as one."""
+        person = self.subject(person_id, attempt=detail.get("for", resource))
+        self.log("read", resource, person_id=person.id, **detail)
+        return person
+
+    def write(self, person_id: int, *, resource: str, apply: Callable[[Person], T], check: Callable[[], None] | None = None,
+              action: str = "write", **detail: Any) -> T:
+        """Scope, then ``check`` (a refusal is not logged as done), then the audit row
+        (committed: fail closed), then ``apply`` in this session, which the caller commits."""
+        person = self.subject(person_id, attempt=resource if action == "write" else f"{action} {resource}")
+        if check is not None:
+            check()
+        self.log(action, resource, person_id=person.id, **detail)
+        return apply(person)
+
+    def person(self, person_id: int) -> schemas.PersonRecord:
+        """The whole record: the register's part and every domain's parts (``RecordPart``)."""
+        key = (self.as_of, person_id, scope.view_key(self.user))
+        try:
+            base = self.kept(("person", *key), lambda: self._base_record(person_id))
+        except NotFound:
+            self.log("denied", "person", person_id=person_id, why="not found or out of scope")
+            raise
+        ctx = RecordContext(self.session, self.user, person_id, self.as_of, base.restricted_hidden)
+        parts: dict[str, Any] = {}
+        for part in record_parts():
+            build = resolve(part.build)
+            parts[part.name] = self.kept((part.name, *key), lambda: build(ctx)) if part.kept else build(ctx)
+        fresh = [event for source in contributions("live_timeline") for event in resolve(source)(ctx)]
+        timeline = sorted([*base.timeline, *fresh], key=lambda e: e.on, reverse=True) if fresh else base.timeline
+        detail = schemas.person_detail_model().model_construct(**{**dict(base), "timeline": timeline, **parts})
+        self.log("read", "person", person_id=person_id, restricted_hidden=base.restricted_hidden,
+                 pseudonymised=self.user.pseudonymised)
+        return detail
+
+    def _base_record(self, person_id: int) -> schemas.PersonRecord:
+        person = scope.get_person(self.session, self.user, person_id, self.as_of)
+        restricted = scope.is_restricted(self.session, person.id, self.as_of)
+        hide = restricted and not scope.shows_restricted(self.user)
+        base = record.person_record(self.session, self.user, person, as_of=self.as_of, restricted=restricted, hide=hide)
+        ctx = RecordContext(self.session, self.user, person.id, self.as_of, hide)
+        events = [event for source in contributions("timeline") for event in resolve(source)(ctx)]
+        if events:
+            base.timeline = sorted([*base.timeline, *events], key=lambda e: e.on, reverse=True)
+        return base
+
+    # --- many people --------------------------------------------------------------------------
+
+    def caseload(self, **filters: Any) -> schemas.CaseloadPage:
+        key = ("caseload", self.as_of, scope.view_key(self.user), tuple(sorted(filters.items())))
+        page = self.kept(key, lambda: record.caseload(self.session, self.user, as_of=self.as_of, **filters))
+        self.log("search", "caseload", filters={k: v for k, v in filters.items() if v is not None},
+                 people=[row.id for row in page.items])
+        return page
+
+    def dashboard(self) -> schemas.Dashboard:
+        self.require("read_people", "this role has no unit dashboard")
+        return record.dashboard(self.session, self.user, as_of=self.as_of)
+
+    def restricted_among(self, person_ids) -> set[int]:
+        """Which of these people have restricted fields on this access's date."""
+        return scope.restricted_among(self.session, person_ids, self.as_of)

@@ -1,0 +1,81 @@
+"""The case file's pages and API: caseload, the person record, the unit dashboard."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from iom.casefile import charts, record, schemas
+from iom.casefile.deps import AccessDep
+from iom.errors import UserError
+from iom.http.pages import render
+from iom.http.schemas import MAX_ID, PROBLEMS, PageNo, PersonId
+from iom.plugins import record_parts
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
+
+
+def page_person_id(person_id: int) -> int:
+    """A person id from a page's path: out of range is a plain 400 page, not a 422."""
+    if not 1 <= person_id <= MAX_ID:
+        raise UserError("no such person id")
+    return person_id
+
+
+@pages.get("/caseload")
+def caseload_page(
+    request: Request, access: AccessDep, page: PageNo = 1,
+    risk: Annotated[str | None, Query(max_length=8)] = None,
+    classification: Annotated[str | None, Query(max_length=12)] = None,
+) -> HTMLResponse:
+    access.require("read_people", "this role has no caseload")
+    risk = risk or None
+    classification = classification or None
+    result = access.caseload(risk=risk, classification=classification, page=page, per_page=50)
+    pages_total = max(1, -(-result.total // result.per_page))
+    return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
+                  classification=classification)
+
+
+@pages.get("/people/{person_id}")
+def person_page(request: Request, access: AccessDep, person_id: int) -> HTMLResponse:
+    detail = access.person(page_person_id(person_id))
+    sections = [part.template for part in record_parts() if part.template]
+    return render(request, "casefile/person.html", access.user, person=detail, sections=sections)
+
+
+@pages.get("/dashboard")
+def dashboard_page(request: Request, access: AccessDep) -> HTMLResponse:
+    return render(request, "casefile/dashboard.html", access.user, data=access.dashboard())
+
+
+@pages.get("/charts/{name}.svg")
+def chart(access: AccessDep, name: str) -> Response:
+    if name not in charts.CHARTS or not access.user.can("read_people"):
+        raise UserError("no such chart")
+    return Response(charts.CHARTS[name](access.dashboard()), media_type="image/svg+xml")
+
+
+@api.get("/caseload", response_model=schemas.CaseloadPage, summary="Current cohort members in my scope")
+def caseload(
+    access: AccessDep,
+    page: PageNo = 1,
+    per_page: Annotated[int, Query(ge=1, le=record.MAX_PER_PAGE)] = 50,
+    risk: Annotated[str | None, Query(pattern="^(High|Medium|Low)$")] = None,
+    classification: Annotated[str | None, Query(max_length=12)] = None,
+    npu: Annotated[str | None, Query(max_length=8)] = None,
+) -> schemas.CaseloadPage:
+    return access.caseload(risk=risk, classification=classification, npu=npu, page=page, per_page=per_page)
+
+
+@api.get("/people/{person_id}", response_model=schemas.person_detail_model(), summary="One person's record (audited)")
+def person(access: AccessDep, person_id: PersonId) -> schemas.PersonRecord:
+    return access.person(person_id)
+
+
+@api.get("/dashboard", response_model=schemas.Dashboard, summary="Unit dashboard figures")
+def dashboard(access: AccessDep) -> schemas.Dashboard:
+    return access.dashboard()

@@ -1,0 +1,79 @@
+"""The case file's shapes. Names and dates of birth are None for pseudonymised readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, create_model
+
+from iom.plugins import record_parts, resolve
+
+
+class CaseloadRow(BaseModel):
+    id: int
+    pseudo_id: str
+    name: str | None
+    date_of_birth: dt.date | None
+    home_npu: str | None
+    lomu_code: str | None
+    classifications: list[str]
+    risk: str | None
+    risk_since: dt.date | None
+    next_review: dt.date | None
+    flags: list[str]
+
+
+class CaseloadPage(BaseModel):
+    as_of: dt.date
+    total: int
+    page: int
+    per_page: int
+    items: list[CaseloadRow]
+
+
+class TimelineEvent(BaseModel):
+    on: dt.date
+    kind: str
+    text: str
+
+
+class PersonRecord(BaseModel):
+    """The register's part of a person's record; domains add fields (``RecordPart``)."""
+
+    id: int
+    pseudo_id: str
+    name: str | None
+    date_of_birth: dt.date | None
+    sex: str
+    ethnicity: str
+    home_npu: str | None
+    restricted: bool
+    restricted_hidden: bool
+    offender_type: str | None
+    lead_agency: str | None
+    lomu_code: str | None
+    officer: str | None
+    risk: str | None
+    next_review: dt.date | None
+    classifications: list[str]
+    flags: list[str]
+    timeline: list[TimelineEvent]
+    risk_history: list[TimelineEvent]
+    as_of: dt.date
+
+
+@cache
+def person_detail_model() -> type[PersonRecord]:
+    """``PersonRecord`` with every domain's record parts as typed fields: the API's schema."""
+    fields: dict[str, Any] = {part.name: (resolve(part.schema), part.default) for part in record_parts()}
+    return create_model("PersonDetail", __base__=PersonRecord, **fields)
+
+
+class Dashboard(BaseModel):
+    as_of: dt.date
+    unit: str
+    cohort_sizes: dict[str, int]
+    risk_split: dict[str, int]
+    reoffending_trend: list[tuple[str, int]]

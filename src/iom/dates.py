@@ -1,0 +1,41 @@
+"""Calendar arithmetic and the rule for the data's reference date, in one place.
+
+"Months" are calendar months (``dateutil.relativedelta``): 31 March less one month is
+28 or 29 February, never 3 March."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+
+from dateutil.relativedelta import relativedelta
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    return day - relativedelta(months=months)
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    return day + relativedelta(months=months)
+
+
+def month_starts(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """The first day of every calendar month from ``first``'s to ``last``'s, inclusive."""
+    month = first.replace(day=1)
+    while month <= last:
+        yield month
+        month = months_after(month, 1)
+
+
+def reference_date_from(latest: Iterable[dt.date | None], *, today: dt.date | None = None) -> dt.date:
+    """The date the data runs to: the latest of the register's event dates (crimes committed,
+    cohort adoptions, risk decisions: ``REFERENCE_EVENTS``), capped at today; today for an
+    empty register. Every command, the web and the analytics use this rule (through
+    ``iom.register.service.reference_date`` or ``iom.analytics.source.latest_date``)."""
+    today = today or dt.date.today()
+    known = [d for d in latest if d is not None]
+    return min(max(known), today) if known else today
+
+
+#: (table, date column) pairs whose latest value sets the reference date.
+REFERENCE_EVENTS = (("crimes", "committed_on"), ("cohort_memberships", "adopted_on"), ("risk_level_history", "effective_from"))

@@ -1,0 +1,29 @@
+"""Page rendering: one Jinja environment over the shell's base templates and every domain's
+``templates/`` folder (``Domain.templates``), so a domain's pages extend ``base.html``."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from iom.http.deps import as_of, csrf_token
+from iom.plugins import domains
+from iom.security.roles import Principal
+
+
+@cache
+def templates() -> Jinja2Templates:
+    folders = [str(resources.files(f"iom.{d.name}") / "templates") for d in domains() if d.templates]
+    env = Environment(loader=ChoiceLoader([FileSystemLoader(f) for f in folders]), autoescape=select_autoescape())
+    return Jinja2Templates(env=env)
+
+
+def render(request: Request, name: str, user: Principal | None, status_code: int = 200, **context) -> HTMLResponse:
+    context.update(user=user, csrf=csrf_token(request), as_of=as_of(request),
+                   purpose=request.session.get("purpose"))
+    return templates().TemplateResponse(request, name, context, status_code=status_code)

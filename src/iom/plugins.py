@@ -1,0 +1,105 @@
+"""The domain registry: how a domain plugs into the command line, the web, the case file,
+the importer, the reference data and the synthetic force without edits elsewhere.
+
+A domain is a package ``iom/<name>/`` whose ``__init__.py`` defines ``DOMAIN = Domain(...)``
+and whose name is listed once in ``INSTALLED``. Everything a domain contributes is named as a
+``"module:attribute"`` string and imported only when used, so ``iom --help`` stays fast and
+the web shell never imports a domain it does not serve."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+#: Domain packages in the order their commands, pages and timeline sections appear.
+INSTALLED = (
+    "iom.register",
+    "iom.cohorts",
+    "iom.synth",
+    "iom.casefile",
+    "iom.notes",
+    "iom.scoring",
+    "iom.analytics",
+    "iom.evaluation",
+    "iom.reports",
+    "iom.security",
+    "iom.web",
+)
+
+
+@dataclass(frozen=True)
+class RecordPart:
+    """A field a domain adds to the person record (``PersonRecord``), built only after scope
+    has let the reader through. ``kept`` parts are kept with the record per register version;
+    the others (e.g. notes) are read fresh on every view."""
+
+    name: str
+    #: The field's type in the API schema, as ``"module:attribute"``.
+    schema: str
+    #: ``build(ctx: iom.casefile.RecordContext) -> value``, as ``"module:function"``.
+    build: str
+    default: Any = None
+    kept: bool = True
+    #: A Jinja template (in the domain's ``templates/``) included in the person page.
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    #: ``register(app: typer.Typer)`` functions adding the domain's commands.
+    cli: tuple[str, ...] = ()
+    #: FastAPI routers: server-rendered pages and JSON API endpoints.
+    routers: tuple[str, ...] = ()
+    #: ``events(ctx: RecordContext) -> list[TimelineEvent]``: the domain's part of a timeline,
+    #: kept with the record (for data in the register version's tables) ...
+    timeline: tuple[str, ...] = ()
+    #: ... or read fresh on every view (for data that changes without a version bump).
+    live_timeline: tuple[str, ...] = ()
+    record_parts: tuple[RecordPart, ...] = ()
+    #: ``{kind name: iom.register.importer.Kind}`` for ``iom import``.
+    import_kinds: str | None = None
+    #: ``list[ReferenceTable]`` loaded by ``iom init``.
+    reference_tables: str | None = None
+    #: ``step(session, *, seed, as_of, people)`` run by ``iom synth`` after the base force.
+    synth_steps: tuple[str, ...] = ()
+    #: Whether the package has a ``templates/`` folder for the web's template loader.
+    templates: bool = False
+
+
+def resolve(target: str) -> Any:
+    """The object a ``"module:attribute"`` string names."""
+    module, _, attribute = target.partition(":")
+    value = importlib.import_module(module)
+    for part in attribute.split(".") if attribute else ():
+        value = getattr(value, part)
+    return value
+
+
+@cache
+def domains() -> tuple[Domain, ...]:
+    """Every installed domain's declaration, in ``INSTALLED`` order."""
+    found = []
+    for package in INSTALLED:
+        declared = getattr(importlib.import_module(package), "DOMAIN", None)
+        if not isinstance(declared, Domain):
+            raise RuntimeError(f"{package} is listed in iom.plugins.INSTALLED but defines no DOMAIN")
+        found.append(declared)
+    return tuple(found)
+
+
+def contributions(attribute: str) -> list[str]:
+    """Every domain's ``"module:attribute"`` strings for one hook, in domain order."""
+    out: list[str] = []
+    for domain in domains():
+        value = getattr(domain, attribute)
+        if value is None:
+            continue
+        out.extend(value if isinstance(value, tuple) else (value,))
+    return out
+
+
+def record_parts() -> list[RecordPart]:
+    return [part for domain in domains() for part in domain.record_parts]

@@ -1,0 +1,93 @@
+"""What the case file and the selection pages show of scoring: stored scores only (a page
+never starts a scoring run), with the person page's rules applied to every reader."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+
+from iom.casefile.access import Access, RecordContext
+from iom.casefile.schemas import TimelineEvent
+from iom.errors import NotFound, UserError
+from iom.scoring import service
+from iom.scoring.models import Override
+from iom.scoring.schemas import Explanation, ExplanationPart, OverrideOut, SelectionRow
+from iom.security import scope
+
+#: Override fields that are free text or name officers: not for pseudonymised readers.
+OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by")
+WITHHELD = "withheld"
+
+
+class Selection(BaseModel):
+    npu: str
+    as_of: dt.date
+    scores_stored: bool
+    rows: list[SelectionRow]
+    overrides: list[OverrideOut]
+
+
+def _hide_crimes(parts: list[ExplanationPart]) -> list[ExplanationPart]:
+    """What a non-specialist sees of a restricted person's offences in an explanation."""
+    return [p.model_copy(update={"label": "restricted offence"}) if p.factor == "crime" else p for p in parts]
+
+
+def _pseudonymised(override: OverrideOut) -> OverrideOut:
+    return override.model_copy(update={k: WITHHELD for k in OVERRIDE_WORDS if getattr(override, k) is not None})
+
+
+def record_scores(ctx: RecordContext) -> list[Explanation]:
+    """The record's stored scores with their explanation; [] when none are stored."""
+    if service.stored_run(ctx.session, as_of=ctx.as_of) is None:
+        return []
+    try:
+        explained = service.explain(ctx.session, person_id=ctx.person_id, as_of=ctx.as_of)
+    except UserError:
+        return []
+    if ctx.restricted_hidden:
+        explained = explained.model_copy(update={"parts": _hide_crimes(explained.parts)})
+    return [explained]
+
+
+def override_events(ctx: RecordContext) -> list[TimelineEvent]:
+    """Overrides on the person's timeline (overrides change without a register version)."""
+    events = []
+    for row in ctx.session.query(Override).filter(Override.person_id == ctx.person_id, Override.valid_from <= ctx.as_of):
+        state = "revoked" if row.revoked_at else "approved" if row.approved_at else "awaiting approval"
+        by = "" if ctx.user.pseudonymised else f" by {row.created_by}: {row.reason}"
+        events.append(TimelineEvent(on=row.valid_from, kind="override",
+                                    text=f"Override #{row.id}: {'include' if row.include else 'exclude'} until {row.until}"
+                                         f" ({state}){by}"))
+    return events
+
+
+def selection(access: Access, npu_code: str) -> Selection:
+    """An NPU's ranked selection (stored scores) and its overrides, audited as a search;
+    NPUs outside the reader's scope are not found."""
+    if npu_code not in scope.npus_in_scope(access.session, access.user):
+        raise NotFound(f"no NPU {npu_code!r} in your scope")
+    stored = service.stored_run(access.session, as_of=access.as_of) is not None
+    rows = service.select_for_npu(access.session, npu_code=npu_code, as_of=access.as_of) if stored else []
+    overrides = [OverrideOut.model_validate(o) for o in service.list_overrides(access.session, npu_code=npu_code)]
+    if not access.user.can("read_restricted"):
+        restricted = access.restricted_among([r.person_id for r in rows])
+        rows = [r.model_copy(update={"explanation": _hide_crimes(r.explanation)}) if r.person_id in restricted else r
+                for r in rows]
+    if access.user.pseudonymised:
+        rows = [_pseudonymise_row(r) for r in rows]
+        overrides = [_pseudonymised(o) for o in overrides]
+    access.log("search", "selection", npu=npu_code, people=[r.person_id for r in rows])
+    return Selection(npu=npu_code, as_of=access.as_of, scores_stored=stored, rows=rows, overrides=overrides)
+
+
+def _pseudonymise_row(row: SelectionRow) -> SelectionRow:
+    if row.override is None:
+        return row
+    ov = _pseudonymised(row.override)
+    return row.model_copy(update={"override": ov,
+                                  "reason": f"{'included' if ov.include else 'excluded'} by override #{ov.id}"})
+
+
+#: The record's ``scores`` field.
+ScoreList = list[Explanation]

@@ -1,0 +1,54 @@
+"""What every domain's commands share: the consoles, the per-invocation state (database URL,
+engine) and the as-of option. Domains import this, never the root ``iom.cli``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from iom.db import check_connection, make_engine
+
+console = Console()
+err_console = Console(stderr=True)
+
+AS_OF_HELP = "Date to work as of (default: the data's reference date, the latest recorded crime)."
+
+
+@dataclass
+class State:
+    """Per-invocation state: the database URL, and an engine opened on first use."""
+
+    database_url: str
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.database_url)
+            check_connection(self._engine)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def as_of_option(help: str = AS_OF_HELP):
+    return typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help=help)
+
+
+def day(value: dt.datetime | None) -> dt.date | None:
+    """A ``--as-of``-style option's date (Typer parses dates as datetimes)."""
+    return value.date() if value else None
+
+
+def user_option(help: str = "Who is acting (audited)."):
+    return typer.Option("cli", "--user", envvar="USER", help=help)
+
+
+def purpose_option(default: str):
+    return typer.Option(default, "--purpose", help="Why you read or change this record (audited).")

@@ -15,15 +15,20 @@ from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.terminal import State, err_console
 
-app = typer.Typer(
-    help="IOM: Integrated Offender Management and diversion.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+def build() -> typer.Typer:
+    """The command with every installed domain's commands (``Domain.cli``)."""
+    root = typer.Typer(
+        help="IOM: Integrated Offender Management and diversion.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.callback()(_root)
+    for register in contributions("cli"):
+        resolve(register)(root)
+    return root
 
 
-@app.callback()
 def _root(
     ctx: typer.Context,
     db: str = typer.Option(
@@ -37,8 +42,7 @@ def _root(
     ctx.obj = State(database_url=db or get_settings().database_url)
 
 
-for _register in contributions("cli"):
-    resolve(_register)(app)
+app = build()
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ the web shell never imports a domain it does not serve."""
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -49,9 +49,11 @@ class RecordPart:
 @dataclass(frozen=True)
 class Domain:
     name: str
+    #: The package that declared it (set by ``domains()``).
+    package: str = ""
     #: ``register(app: typer.Typer)`` functions adding the domain's commands.
     cli: tuple[str, ...] = ()
-    #: FastAPI routers: server-rendered pages and JSON API endpoints.
+    #: FastAPI routers (or functions building one with the app): pages and JSON API endpoints.
     routers: tuple[str, ...] = ()
     #: ``events(ctx: RecordContext) -> list[TimelineEvent]``: the domain's part of a timeline,
     #: kept with the record (for data in the register version's tables) ...
@@ -86,7 +88,7 @@ def domains() -> tuple[Domain, ...]:
         declared = getattr(importlib.import_module(package), "DOMAIN", None)
         if not isinstance(declared, Domain):
             raise RuntimeError(f"{package} is listed in iom.plugins.INSTALLED but defines no DOMAIN")
-        found.append(declared)
+        found.append(replace(declared, package=package))
     return tuple(found)
 
 

@@ -17,7 +17,7 @@ from iom.scoring.models import Score, ScoreRun, ScoringModel
 from iom.security import audit
 from iom.security.roles import Principal
 from iom.synth.service import reset_database
-from iom.web import sample
+from iom.synth import sample
 
 
 @pytest.fixture

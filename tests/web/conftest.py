@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from iom.db import session_scope
 from iom.security import service as users
 from iom.security.models import User
-from iom.web import sample
+from iom.synth import sample
 from iom.web.app import create_app
 
 PASSWORD = "correct horse battery staple"

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from iom.db import session_scope
-from iom.web import sample
+from iom.synth import sample
 from iom.web.app import create_app
 
 

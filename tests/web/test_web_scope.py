@@ -235,7 +235,7 @@ def test_person_check_agrees_with_listing_scope(web_db):
     from iom.register.models import Person
     from iom.security import scope
     from iom.security.roles import Principal
-    from iom.web import sample
+    from iom.synth import sample
 
     engine, _ = web_db
     users = [Principal("a", "offender_manager", "LBM"), Principal("b", "supervisor", "LWS"),

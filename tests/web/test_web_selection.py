@@ -8,7 +8,7 @@ import pytest
 
 from iom.db import session_scope
 from iom.security import audit
-from iom.web import sample
+from iom.synth import sample
 
 scoring = pytest.importorskip("iom.scoring.service")
 

@@ -6,6 +6,6 @@ from iom.plugins import Domain
 DOMAIN = Domain(
     name="casefile",
     cli=("iom.casefile.cli:register",),
-    routers=("iom.casefile.routes:pages", "iom.casefile.routes:api"),
+    routers=("iom.casefile.routes:pages", "iom.casefile.routes:api", "iom.casefile.routes:person_api"),
     templates=True,
 )

@@ -134,6 +134,10 @@ class Access:
         self.require("read_people", "this role has no unit dashboard")
         return record.dashboard(self.session, self.user, as_of=self.as_of)
 
+    def npus_in_scope(self) -> list[str]:
+        """NPUs whose lists this reader may review."""
+        return scope.npus_in_scope(self.session, self.user)
+
     def restricted_among(self, person_ids) -> set[int]:
         """Which of these people have restricted fields on this access's date."""
         return scope.restricted_among(self.session, person_ids, self.as_of)

@@ -18,7 +18,7 @@ from iom.security.roles import Principal
 
 @cache
 def templates() -> Jinja2Templates:
-    folders = [str(resources.files(f"iom.{d.name}") / "templates") for d in domains() if d.templates]
+    folders = [str(resources.files(d.package) / "templates") for d in domains() if d.templates]
     env = Environment(loader=ChoiceLoader([FileSystemLoader(f) for f in folders]), autoescape=select_autoescape())
     return Jinja2Templates(env=env)
 

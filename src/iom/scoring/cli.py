@@ -40,6 +40,8 @@ def score(
         run = service.score_all(session, as_of=when, config=cfg, train=train)
         console.print(f"scored {run.people:,} people as of {run.as_of} under {run.config_version} "
                       f"in {time.perf_counter() - started:.1f} s (run {run.id})")
+        if run.model_id is None:
+            console.print(f"no force model: too little history before {run.as_of} to train one, so risk is left empty")
 
 
 def select_cmd(

@@ -16,7 +16,6 @@ from iom.http.pages import render
 from iom.http.schemas import MAX_ID, PROBLEMS, Text
 from iom.scoring import flows, views
 from iom.scoring.schemas import OverrideOut
-from iom.security import scope
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
@@ -31,14 +30,9 @@ class OverrideIn(BaseModel):
     until: dt.date
 
 
-def _npu_in_scope(access, npu_code: str) -> None:
-    if npu_code not in scope.npus_in_scope(access.session, access.user):
-        raise NotFound(f"no NPU {npu_code!r} in your scope")
-
-
 @pages.get("/selection")
 def selection_index(request: Request, access: AccessDep) -> HTMLResponse:
-    npus = scope.npus_in_scope(access.session, access.user)
+    npus = access.npus_in_scope()
     if not npus:
         raise PermissionError("this role reviews no selection")
     return render(request, "scoring/selection_index.html", access.user, npus=npus)
@@ -56,7 +50,7 @@ def selection_page(request: Request, access: AccessDep, npu_code: str) -> HTMLRe
 def override_form(request: Request, access: AccessDep, npu_code: str,
                   person_id: Annotated[int, Query(ge=1, le=MAX_ID)], include: bool = True) -> HTMLResponse:
     access.require("propose_override", "this role cannot override a selection")
-    _npu_in_scope(access, npu_code)
+    views.require_npu(access, npu_code)
     person = access.read_subject(person_id, **{"for": "override form"})
     return render(request, "scoring/override.html", access.user, npu=npu_code, person_id=person.id,
                   pseudo_id=person.pseudo_id, include=include,
@@ -71,7 +65,7 @@ def create_override_page(
     reason: Annotated[Text, Form(max_length=2000)],
     until: Annotated[dt.date, Form()],
 ) -> Response:
-    _npu_in_scope(access, npu_code)
+    views.require_npu(access, npu_code)
     flows.propose_override(access, person_id=person_id, include=include == "include", reason=reason, until=until)
     return RedirectResponse(f"/selection/{npu_code}#overrides", status_code=303)
 

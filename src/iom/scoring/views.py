@@ -13,7 +13,6 @@ from iom.errors import NotFound, UserError
 from iom.scoring import service
 from iom.scoring.models import Override
 from iom.scoring.schemas import Explanation, ExplanationPart, OverrideOut, SelectionRow
-from iom.security import scope
 
 #: Override fields that are free text or name officers: not for pseudonymised readers.
 OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by")
@@ -62,11 +61,16 @@ def override_events(ctx: RecordContext) -> list[TimelineEvent]:
     return events
 
 
+def require_npu(access: Access, npu_code: str) -> None:
+    """NotFound for an NPU outside the reader's scope (never a 403: no oracle)."""
+    if npu_code not in access.npus_in_scope():
+        raise NotFound(f"no NPU {npu_code!r} in your scope")
+
+
 def selection(access: Access, npu_code: str) -> Selection:
     """An NPU's ranked selection (stored scores) and its overrides, audited as a search;
     NPUs outside the reader's scope are not found."""
-    if npu_code not in scope.npus_in_scope(access.session, access.user):
-        raise NotFound(f"no NPU {npu_code!r} in your scope")
+    require_npu(access, npu_code)
     stored = service.stored_run(access.session, as_of=access.as_of) is not None
     rows = service.select_for_npu(access.session, npu_code=npu_code, as_of=access.as_of) if stored else []
     overrides = [OverrideOut.model_validate(o) for o in service.list_overrides(access.session, npu_code=npu_code)]

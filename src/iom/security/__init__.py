@@ -5,6 +5,4 @@ from iom.plugins import Domain
 DOMAIN = Domain(
     name="security",
     cli=("iom.security.cli:register",),
-    routers=("iom.security.routes:pages", "iom.security.routes:api"),
-    templates=True,
 )

@@ -1,4 +1,4 @@
-"""The web shell: app factory, middleware, error pages, sign-in, base templates, `iom serve`.
+"""The web shell: app factory, middleware, error pages, sign-in, the audit log's pages, base templates, `iom serve`.
 Every page and endpoint beyond sign-in comes from a domain's ``Domain.routers``."""
 
 from iom.plugins import Domain
@@ -6,6 +6,6 @@ from iom.plugins import Domain
 DOMAIN = Domain(
     name="web",
     cli=("iom.web.cli:register",),
-    routers=("iom.web.api:router", "iom.web.routes:router"),
+    routers=("iom.web.api:router", "iom.web.routes:router", "iom.web.audit:pages", "iom.web.audit:api"),
     templates=True,
 )

@@ -10,7 +10,7 @@ import json
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -181,6 +181,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         titles = {404: "Not Found", 405: "Method Not Allowed", 401: "Unauthorized", 403: "Forbidden"}
         return _error(request, exc.status_code, titles.get(exc.status_code, "Error"), str(exc.detail) if exc.detail else None)
 
-    for router in contributions("routers"):
-        app.include_router(resolve(router))
+    for target in contributions("routers"):
+        router = resolve(target)
+        app.include_router(router if isinstance(router, APIRouter) else router())
     return app

@@ -63,7 +63,7 @@ def audit_page(
         pid = int(person_id)
     rows = _search(request, db, user, person_id=pid, username=username or None, action=action or None, limit=100,
                    before_id=before_id)
-    return render(request, "security/audit.html", user, rows=rows, username=username or "", person_id=person_id or "",
+    return render(request, "audit.html", user, rows=rows, username=username or "", person_id=person_id or "",
                   action=action or "", actions=audit.ACTIONS, before_id=before_id)
 
 

@@ -1,0 +1,110 @@
+"""The architecture's contracts: import-linter layers and forbidden imports (pyproject.toml),
+no private name used across packages, and a registry whose every hook resolves."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iom.plugins import INSTALLED, Domain, domains, record_parts, resolve
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+LINT = Path(sys.executable).with_name("lint-imports")
+
+
+def lint(project: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    return subprocess.run([str(LINT), "--config", str(project / "pyproject.toml"), "--no-cache"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """The package and its contracts in a scratch folder, to plant imports in."""
+    shutil.copytree(SRC / "iom", tmp_path / "src" / "iom", ignore=shutil.ignore_patterns("__pycache__", "data", "templates"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold():
+    result = lint(ROOT)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
+
+
+def test_a_domain_importing_the_web_breaks_the_layers(copy):
+    target = copy / "src/iom/register/service.py"
+    target.write_text(target.read_text() + "\n\ndef planted():\n    from iom.web import app  # noqa: F401\n")
+    result = lint(copy)
+    assert result.returncode != 0
+    assert "iom.register is not allowed to import iom.web" in result.stdout
+
+
+def test_a_route_reading_person_tables_directly_is_forbidden(copy):
+    target = copy / "src/iom/scoring/routes.py"
+    target.write_text(target.read_text() + "\nfrom iom.register.models import Person  # noqa: E402,F401\n")
+    result = lint(copy)
+    assert result.returncode != 0
+    assert "iom.scoring.routes is not allowed to import iom.register.models" in result.stdout
+
+
+def _top(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def private_uses(root: Path) -> list[str]:
+    """``from iom.x import _name`` and ``module._name`` where the module is another package's."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("iom"):
+                for name in node.names:
+                    if name.name.startswith("_") and _top(node.module) != _top(module):
+                        found.append(f"{module}: from {node.module} import {name.name}")
+                    aliases[name.asname or name.name] = f"{node.module}.{name.name}"
+            elif isinstance(node, ast.Import):
+                for name in node.names:
+                    if name.name.startswith("iom"):
+                        aliases[name.asname or name.name] = name.name
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and _top(aliases[node.value.id]) != _top(module)):
+                found.append(f"{module}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_crosses_a_package():
+    assert private_uses(SRC / "iom") == []
+
+
+def test_the_private_name_check_can_fail(tmp_path):
+    pkg = tmp_path / "iom"
+    (pkg / "a").mkdir(parents=True)
+    (pkg / "b").mkdir()
+    (pkg / "a" / "x.py").write_text("def _hidden():\n    pass\n")
+    (pkg / "b" / "y.py").write_text("from iom.a import x\nfrom iom.a.x import _hidden\n\nx._hidden()\n")
+    assert private_uses(pkg) == ["iom.b.y: from iom.a.x import _hidden", "iom.b.y: x._hidden"]
+
+
+def test_every_installed_domain_declares_itself_and_its_hooks_resolve():
+    declared = domains()
+    assert [d.package for d in declared] == list(INSTALLED)
+    assert all(isinstance(d, Domain) for d in declared)
+    for d in declared:
+        for target in (*d.cli, *d.routers, *d.timeline, *d.live_timeline, *([d.import_kinds] if d.import_kinds else [])):
+            assert resolve(target) is not None, target
+        if d.templates:
+            assert (SRC.joinpath(*d.package.split(".")) / "templates").is_dir(), d.package
+    for part in record_parts():
+        assert callable(resolve(part.build)) and resolve(part.schema) is not None

@@ -2,4 +2,4 @@
 
 from iom.plugins import Domain
 
-DOMAIN = Domain(name="cohorts")
+DOMAIN = Domain(name="cohorts", reference_tables="iom.cohorts.reference_tables:REFERENCE_TABLES")

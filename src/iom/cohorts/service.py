@@ -9,22 +9,6 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from iom.cohorts.models import Classification, CohortMembership, ManagementRecord, RiskLevelRecord
-from iom.reference import as_int_or_none, read_reference
-
-
-def load_classifications(session: Session) -> int:
-    rows = read_reference("cohorts", "classifications")
-    for row in rows:
-        session.merge(
-            Classification(
-                code=row["code"],
-                name=row["name"],
-                framework_group=row["framework_group"],
-                published_count=as_int_or_none(row["published_count_2019_03"]),
-                source=row["source"],
-            )
-        )
-    return len(rows)
 
 
 def active_memberships(as_of: dt.date) -> Select:

@@ -7,16 +7,17 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel
 
-
-def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it at the edge rather than fail in the database.
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
+from iom.edge import clean_text
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
-"""Free text from a client: any characters but NUL."""
+def _edge_text(value: str) -> str:
+    # The importer's rule (``iom.edge.clean_text``): no NUL (PostgreSQL text cannot hold it) or
+    # other control characters; tabs and line breaks are kept, and so is surrounding space.
+    return clean_text(value, strip=False)
+
+
+Text = Annotated[str, AfterValidator(_edge_text)]
+"""Free text from a client: no control characters but tab and line breaks."""
 
 #: Ids as the database holds them (32-bit), refused at the edge otherwise.
 MAX_ID = 2**31 - 1

@@ -6,4 +6,5 @@ DOMAIN = Domain(
     name="register",
     cli=("iom.register.cli:register", "iom.register.io_cli:register"),
     import_kinds="iom.register.importer:KINDS",
+    reference_tables="iom.register.reference_tables:REFERENCE_TABLES",
 )

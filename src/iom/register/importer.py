@@ -20,7 +20,6 @@ import base64
 import csv
 import datetime as dt
 import io
-import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,8 @@ from iom.cohorts.models import (
     RiskLevelRecord,
 )
 from iom.config import get_settings
+from iom.db import upsert
+from iom.edge import clean_text, parse_bool, parse_date
 from iom.errors import UserError
 from iom.reference import read_reference
 from iom.register.models import (
@@ -65,49 +66,17 @@ EARLIEST = dt.date(1900, 1, 1)
 # --------------------------------------------------------------------------------------
 # Field types: strict, with messages a data manager can act on.
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+
+def _text_only(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """Apply an ``iom.edge`` parser to text from the file; values already typed pass."""
+    return lambda value: parse(value) if isinstance(value, str) else value
 
 
-def _parse_date(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip()
-        if len(text) != 10 or not _DATE_RE.match(text):
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"not a real date: {value!r}") from None
-    return value
+_date, _flag, _strip = _text_only(parse_date), _text_only(parse_bool), _text_only(clean_text)
 
 
-def _parse_bool(value: Any) -> Any:
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _strip(value: Any) -> Any:
-    """Trimmed text; control characters (NUL above all, which PostgreSQL refuses and SQLite
-    would keep) are refused the same way on both databases."""
-    if not isinstance(value, str):
-        return value
-    if _CONTROL.search(value):
-        raise ValueError("contains a control character")
-    return value.strip()
-
-
-Date = Annotated[dt.date, BeforeValidator(_parse_date)]
-Flag = Annotated[bool, BeforeValidator(_parse_bool)]
+Date = Annotated[dt.date, BeforeValidator(_date)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
 #: Lengths follow the columns they land in, so the database never has to refuse a value.
 Text = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=4000)]
 Key = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=64)]
@@ -325,41 +294,6 @@ def _ids_by_source(conn: Connection, table: Table, keys: Iterable[str]) -> dict[
     return found
 
 
-def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str], keep: Sequence[str] = ()) -> None:
-    """INSERT .. ON CONFLICT (keys) DO UPDATE every other column except ``keep``."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise UserError(f"import does not support the {conn.dialect.name} database")
-    stmt = insert(table)
-    update = {c: stmt.excluded[c] for c in rows[0] if c not in keys and c not in keep}
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
-    if conn.dialect.name != "sqlite":
-        # PostgreSQL: SQLAlchemy's "insertmanyvalues" sends 1,000 rows per statement,
-        # faster than the driver's own executemany.
-        conn.execute(stmt, rows)
-        return
-    # SQLite: the statement is built by SQLAlchemy but the rows go straight to the
-    # driver's executemany, since SQLAlchemy's per-row parameter processing was a quarter
-    # of import time. Values are converted exactly as SQLAlchemy's SQLite types do.
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    order = compiled.positiontup
-    conn.exec_driver_sql(str(compiled), [tuple(_driver_value(row[k]) for k in order) for row in rows])
-
-
-def _driver_value(value: Any) -> Any:
-    """SQLite stores dates as ISO text and booleans as 0/1, exactly as SQLAlchemy does."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 def _new_pseudo_id() -> str:
     """``P`` and 11 random base-32 characters (55 bits): unguessable, never reused."""
     return "P" + base64.b32encode(secrets.token_bytes(7)).decode()[:11]
@@ -434,7 +368,7 @@ def _write_people(ctx: _Context, rows: list[tuple[int, PersonRow]], result: File
     if not ctx.writing:
         return
     values = [{**r.model_dump(), "pseudo_id": _new_pseudo_id()} for r in good]
-    _upsert(ctx.conn, Person.__table__, values, ["source_id"], keep=["pseudo_id"])
+    upsert(ctx.conn, Person.__table__, values, ["source_id"], keep=["pseudo_id"])
     _tally(result, len(values))
 
 
@@ -483,7 +417,7 @@ def _write_crimes(ctx: _Context, rows: list[tuple[int, CrimeRow]], result: FileR
         )
     if not ctx.writing:
         return
-    _upsert(ctx.conn, Crime.__table__, values, ["source_id"])
+    upsert(ctx.conn, Crime.__table__, values, ["source_id"])
     _tally(result, len(values))
 
 
@@ -503,7 +437,7 @@ def _write_memberships(ctx: _Context, rows: list[tuple[int, MembershipRow]], res
             values.append({**r.model_dump(exclude={"person_source_id"}), "person_id": people[r.person_source_id]})
     if not ctx.writing:
         return
-    _upsert(ctx.conn, CohortMembership.__table__, values, ["source_id"])
+    upsert(ctx.conn, CohortMembership.__table__, values, ["source_id"])
     _tally(result, len(values))
 
 

@@ -12,65 +12,17 @@ from iom import migrate
 from iom.cohorts import service as cohorts
 from iom.dates import REFERENCE_EVENTS, reference_date_from
 from iom.db import Base, session_scope
-from iom.reference import as_bool, as_int_or_none, read_reference
 from iom.errors import NotFound
-from iom.register.models import CostOfCrime, Crime, Offence, Person, RegisterVersion, Unit
+from iom.plugins import contributions, resolve
+from iom.reference import load_reference_tables
+from iom.register.models import Crime, Person, RegisterVersion, Unit
 from iom.register.schemas import Summary
 
 
 def load_reference_data(session: Session) -> dict[str, int]:
-    """Insert or update the shipped reference tables (idempotent)."""
-    units = read_reference("register", "units")
-    # Parents before children, so the self-reference holds while inserting.
-    order = {"force": 0, "lomu": 1, "npu": 2}
-    for row in sorted(units, key=lambda r: order[r["kind"]]):
-        session.merge(
-            Unit(
-                code=row["code"],
-                name=row["name"],
-                kind=row["kind"],
-                parent_code=row["parent_code"] or None,
-                officers=as_int_or_none(row["officers"]),
-                caseload_per_officer=as_int_or_none(row["caseload_per_officer"]),
-                source=row["source"],
-            )
-        )
-        session.flush()
-    costs = read_reference("register", "cost_of_crime")
-    for row in costs:
-        session.merge(
-            CostOfCrime(
-                category=row["category"],
-                description=row["description"],
-                cost_pence=int(row["cost_pence"]),
-                price_base=row["price_base"],
-                checked=as_bool(row["checked"]),
-                source=row["source"],
-            )
-        )
-    session.flush()
-    offences = read_reference("register", "offences")
-    for row in offences:
-        session.merge(
-            Offence(
-                code=row["code"],
-                description=row["description"],
-                offence_group=row["offence_group"],
-                subgroup=row["subgroup"],
-                mode_of_trial=row["mode_of_trial"],
-                gravity=int(row["gravity"]),
-                harm_days=int(row["harm_days"]),
-                harm_source=row["harm_source"],
-                ogrs3_category=int(row["ogrs3_category"]),
-                cost_category=row["cost_category"],
-                is_crime=as_bool(row["is_crime"]),
-                domestic_abuse=as_bool(row["domestic_abuse"]),
-                hate=as_bool(row["hate"]),
-                cohort_classification=row["cohort_classification"] or None,
-            )
-        )
-    n_classes = cohorts.load_classifications(session)
-    return {"units": len(units), "cost_of_crime": len(costs), "offences": len(offences), "classifications": n_classes}
+    """Insert or update every domain's shipped reference tables (``Domain.reference_tables``),
+    in domain order (idempotent); rows per table."""
+    return load_reference_tables(session, [t for target in contributions("reference_tables") for t in resolve(target)])
 
 
 def init_database(engine: Engine) -> dict[str, int]:

@@ -1,0 +1,53 @@
+"""Values arriving from outside (CSV files, forms, the API): one way to read a flag, a date
+and a piece of text, so every entry point accepts and refuses the same things.
+
+Each function takes text and returns the value or raises ``ValueError`` with a message a
+user can act on; Pydantic reports it as a validation error. Standard library only: the
+CLI imports this on start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+#: Accepted spellings of a flag (compared case-insensitively, after trimming).
+TRUE = frozenset({"true", "t", "yes", "y", "1"})
+FALSE = frozenset({"false", "f", "no", "n", "0"})
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unlike \d
+#: C0 controls and DEL, except tab, line feed and carriage return (free text may hold lines).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``false`` and the usual spellings; anything else is refused rather than
+    read as false, so a typo in a flag column cannot pass silently."""
+    word = text.strip().lower()
+    if word in TRUE:
+        return True
+    if word in FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_date(text: str) -> dt.date:
+    """A date written ``YYYY-MM-DD`` and nothing else: other ISO forms (week dates,
+    ``20240131``) that ``date.fromisoformat`` accepts are too easy to misread."""
+    trimmed = text.strip()
+    if not _DATE.fullmatch(trimmed):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    try:
+        return dt.date.fromisoformat(trimmed)
+    except ValueError:
+        raise ValueError(f"not a real date: {text!r}") from None
+
+
+def clean_text(text: str, *, strip: bool = True) -> str:
+    """``text`` trimmed (unless ``strip`` is false, e.g. for passwords), refusing control
+    characters: PostgreSQL rejects NUL while SQLite would store it, and the others are
+    never meant, so both databases see the same refusal before anything is written."""
+    bad = _CONTROL.search(text)
+    if bad:
+        raise ValueError(f"contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}")
+    return text.strip() if strip else text

@@ -23,7 +23,7 @@ run: install
 	$(BIN)/iom init
 	$(BIN)/iom synth --seed 1 --replace
 	$(BIN)/iom summary
-	$(BIN)/iom score
+	$(BIN)/iom score --train
 	COLUMNS=$${COLUMNS:-160} $(BIN)/iom select --npu all --top 5
 	$(BIN)/iom report --out reports
 	$(BIN)/iom users demo

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +18,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     #: Rows per batch when streaming imports and bulk inserts.
     batch_size: int = 20_000
+    #: Signs the web's session cookies: required outside development (``iom.security.settings``).
+    secret_key: SecretStr = SecretStr("")
+    #: ``development`` allows a throwaway session key and plain-HTTP cookies.
+    env: str = ""
 
 
 @lru_cache

@@ -65,7 +65,8 @@ class Domain:
     import_kinds: str | None = None
     #: ``list[ReferenceTable]`` loaded by ``iom init``.
     reference_tables: str | None = None
-    #: ``step(session, *, seed, as_of, people)`` run by ``iom synth`` after the base force.
+    #: ``step(connection, *, seed, as_of) -> {table: rows}`` run by ``iom synth`` after the base
+    #: force is written, in the same transaction.
     synth_steps: tuple[str, ...] = ()
     #: Whether the package has a ``templates/`` folder for the web's template loader.
     templates: bool = False

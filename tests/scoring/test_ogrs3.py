@@ -11,9 +11,8 @@ import pytest
 
 from iom.scoring.ogrs3 import age_in_years, ogrs3, ogrs3_vector
 
-VECTORS = Path("/work/shared/reference/ogrs3/test-vectors.json")
-if not VECTORS.exists():  # pragma: no cover - the shared tree sits beside the repo
-    VECTORS = Path(__file__).resolve().parents[3] / "shared/reference/ogrs3/test-vectors.json"
+#: ``shared/`` sits beside the repository (in CI too): found relative to it, never by an absolute path.
+VECTORS = Path(__file__).resolve().parents[3] / "shared/reference/ogrs3/test-vectors.json"
 
 CASES = [c for c in json.loads(VECTORS.read_text()) if c["execution"]]
 

@@ -44,6 +44,7 @@ from iom.config import get_settings
 from iom.db import upsert
 from iom.edge import clean_text, parse_bool, parse_date
 from iom.errors import UserError
+from iom.plugins import contributions, resolve
 from iom.reference import read_reference
 from iom.register.models import (
     INVOLVEMENTS,
@@ -557,6 +558,14 @@ KINDS: dict[str, Kind] = {
 }
 
 
+def known_kinds() -> dict[str, Kind]:
+    """Every installed domain's import kinds (``Domain.import_kinds``), in load order."""
+    kinds: dict[str, Kind] = {}
+    for target in contributions("import_kinds"):
+        kinds.update(resolve(target))
+    return kinds
+
+
 # --------------------------------------------------------------------------------------
 # Reading files
 
@@ -612,10 +621,10 @@ def detect_kind(path: Path) -> str:
             raise UserError(f"{path}: not UTF-8 text") from None
         except csv.Error as exc:
             raise UserError(f"{path} line 1: malformed CSV header ({exc})") from None
-    for kind in KINDS.values():
+    for kind in known_kinds().values():
         if kind.signature in header:
             return kind.name
-    signatures = ", ".join(f"{k.signature!r} ({k.name})" for k in KINDS.values())
+    signatures = ", ".join(f"{k.signature!r} ({k.name})" for k in known_kinds().values())
     raise UserError(f"{path}: cannot tell what this file holds from its header; expected a column {signatures}")
 
 
@@ -715,15 +724,16 @@ def import_files(
     progress: Progress | None = None,
     check_only: bool = False,
 ) -> ImportResult:
-    """Import ``files`` (kind -> path; kinds as in ``KINDS``) in one transaction.
+    """Import ``files`` (kind -> path; kinds as in ``known_kinds()``) in one transaction.
 
     Raises ``ImportFailed`` (a ``UserError``) listing every problem found, up to
     ``MAX_ERRORS``, and writes nothing if there is any problem at all. With
     ``check_only`` everything is done as for real and then rolled back, so the counts
     returned are what the import would do."""
-    unknown = sorted(set(files) - set(KINDS))
+    kinds = known_kinds()
+    unknown = sorted(set(files) - set(kinds))
     if unknown:
-        raise UserError(f"unknown kind(s) of import file: {', '.join(unknown)}; known: {', '.join(KINDS)}")
+        raise UserError(f"unknown kind(s) of import file: {', '.join(unknown)}; known: {', '.join(kinds)}")
     if not files:
         raise UserError("nothing to import: name at least one file")
     paths = {kind: Path(p) for kind, p in files.items()}
@@ -736,7 +746,7 @@ def import_files(
     try:
         with engine.begin() as conn:
             ctx = _load_context(conn, today, errors)
-            for name, kind in KINDS.items():
+            for name, kind in kinds.items():
                 if name not in paths:
                     continue
                 result.files.append(_import_file(ctx, kind, paths[name], batch, progress))

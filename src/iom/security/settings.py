@@ -1,11 +1,14 @@
-"""The session-signing secret: required in production, generated per process in development."""
+"""The session-signing secret: required in production, generated per process in development.
+
+Read through ``iom.config.Settings`` (``IOM_SECRET_KEY``, ``IOM_ENV``, or a ``.env`` file), each
+time it is asked for, so a changed environment is seen."""
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
+from iom.config import Settings
 from iom.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -16,12 +19,12 @@ MIN_LENGTH = 32
 
 
 def is_development() -> bool:
-    return os.environ.get("IOM_ENV", "").strip().lower() in {"development", "dev"}
+    return Settings().env.strip().lower() in {"development", "dev"}
 
 
 def secret_key() -> str:
     """``IOM_SECRET_KEY``, refusing a missing or placeholder value outside development."""
-    key = os.environ.get("IOM_SECRET_KEY", "").strip()
+    key = Settings().secret_key.get_secret_value().strip()
     if key.lower() not in PLACEHOLDERS and len(key) >= MIN_LENGTH:
         return key
     if is_development():

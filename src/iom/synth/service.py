@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from iom.db import Base, session_scope
 from iom.errors import UserError
+from iom.plugins import contributions, resolve
 from iom.register.models import Offence, Person, Unit
 from iom.synth import params
 from iom.synth.generator import ForceSpec, Generator
@@ -108,6 +109,10 @@ def generate_force(
             with connection.begin():
                 for attr, table_name in TABLE_ORDER:
                     rows[table_name] = write_table(connection, table_name, tables[attr], advance=progress.advance)
+                # Each domain's own synthetic records (``Domain.synth_steps``), in the same transaction.
+                for target in contributions("synth_steps"):
+                    progress.step(f"synthetic data: {target}")
+                    rows.update(resolve(target)(connection, seed=seed, as_of=as_of) or {})
         finally:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")

@@ -39,20 +39,18 @@ def test_the_contracts_hold():
     assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
-def test_a_domain_importing_the_web_breaks_the_layers(copy):
-    target = copy / "src/iom/register/service.py"
-    target.write_text(target.read_text() + "\n\ndef planted():\n    from iom.web import app  # noqa: F401\n")
+@pytest.mark.parametrize("module, planted, broken", [
+    ("register/service.py", "\n\ndef planted():\n    from iom.web import app  # noqa: F401\n",
+     "iom.register is not allowed to import iom.web"),
+    ("scoring/routes.py", "\nfrom iom.register.models import Person  # noqa: E402,F401\n",
+     "iom.scoring.routes is not allowed to import iom.register.models"),
+], ids=["a domain importing the web shell", "a route reading person tables directly"])
+def test_a_planted_forbidden_import_breaks_a_contract(copy, module, planted, broken):
+    target = copy / "src/iom" / module
+    target.write_text(target.read_text() + planted)
     result = lint(copy)
     assert result.returncode != 0
-    assert "iom.register is not allowed to import iom.web" in result.stdout
-
-
-def test_a_route_reading_person_tables_directly_is_forbidden(copy):
-    target = copy / "src/iom/scoring/routes.py"
-    target.write_text(target.read_text() + "\nfrom iom.register.models import Person  # noqa: E402,F401\n")
-    result = lint(copy)
-    assert result.returncode != 0
-    assert "iom.scoring.routes is not allowed to import iom.register.models" in result.stdout
+    assert broken in result.stdout
 
 
 def _top(module: str) -> str:

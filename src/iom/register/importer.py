@@ -422,18 +422,33 @@ def _write_crimes(ctx: _Context, rows: list[tuple[int, CrimeRow]], result: FileR
     _tally(result, len(values))
 
 
+def _check_period(ctx: _Context, line: int, row: Any, columns: tuple[str, str], before: str) -> bool:
+    """Both dates plausible, and the end (if any) not before the start."""
+    start_col, end_col = columns
+    if not _check_dates(ctx, line, row, list(columns)):
+        return False
+    start, end = getattr(row, start_col), getattr(row, end_col)
+    if end is not None and end < start:
+        ctx.error(line, end_col, before.format(start=start, end=end))
+        return False
+    return True
+
+
+def _check_code(ctx: _Context, line: int, column: str, value: str, known, what: str) -> bool:
+    if value not in known:
+        ctx.error(line, column, f"{what} {value!r}")
+        return False
+    return True
+
+
 def _write_memberships(ctx: _Context, rows: list[tuple[int, MembershipRow]], result: FileResult) -> None:
     rows = _duplicates(ctx, rows, lambda r: r.source_id, "source_id", "source_id")
     people = _people_ids(ctx, rows, ["person_source_id"])
     values = []
     for line, r in rows:
-        ok = _check_dates(ctx, line, r, ["adopted_on", "exited_on"])
-        if ok and r.exited_on is not None and r.exited_on < r.adopted_on:
-            ctx.error(line, "exited_on", f"exited on {r.exited_on}, before adoption ({r.adopted_on})")
-            ok = False
-        if r.classification_code not in ctx.classifications:
-            ctx.error(line, "classification_code", f"unknown cohort classification {r.classification_code!r}")
-            ok = False
+        ok = _check_period(ctx, line, r, ("adopted_on", "exited_on"), "exited on {end}, before adoption ({start})")
+        ok = _check_code(ctx, line, "classification_code", r.classification_code, ctx.classifications,
+                         "unknown cohort classification") and ok
         if ok and ctx.writing and r.person_source_id in people:
             values.append({**r.model_dump(exclude={"person_source_id"}), "person_id": people[r.person_source_id]})
     if not ctx.writing:
@@ -448,13 +463,8 @@ def _write_markers(ctx: _Context, rows: list[tuple[int, MarkerRow]], result: Fil
     people = _people_ids(ctx, rows, ["person_source_id"])
     good = []
     for line, r in rows:
-        ok = _check_dates(ctx, line, r, ["started_on", "ended_on"])
-        if ok and r.ended_on is not None and r.ended_on < r.started_on:
-            ctx.error(line, "ended_on", f"ended on {r.ended_on}, before it started ({r.started_on})")
-            ok = False
-        if r.marker not in ctx.markers:
-            ctx.error(line, "marker", f"unknown vulnerability marker {r.marker!r}")
-            ok = False
+        ok = _check_period(ctx, line, r, ("started_on", "ended_on"), "ended on {end}, before it started ({start})")
+        ok = _check_code(ctx, line, "marker", r.marker, ctx.markers, "unknown vulnerability marker") and ok
         if ok and r.person_source_id in people:
             good.append((people[r.person_source_id], r))
     if not ctx.writing:

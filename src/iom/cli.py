@@ -15,6 +15,7 @@ from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.terminal import State, err_console
 
+
 def build() -> typer.Typer:
     """The command with every installed domain's commands (``Domain.cli``)."""
     root = typer.Typer(

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from iom.casefile import record, schemas
-from iom.register.views import Views
 from iom.errors import NotFound
 from iom.plugins import contributions, record_parts, resolve
 from iom.register.models import Person
+from iom.register.views import Views
 from iom.security import audit, scope
 from iom.security.roles import Principal
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from iom.casefile.access import Access, RecordContext
 from iom.casefile.schemas import TimelineEvent
@@ -52,7 +53,8 @@ def record_scores(ctx: RecordContext) -> list[Explanation]:
 def override_events(ctx: RecordContext) -> list[TimelineEvent]:
     """Overrides on the person's timeline (overrides change without a register version)."""
     events = []
-    for row in ctx.session.query(Override).filter(Override.person_id == ctx.person_id, Override.valid_from <= ctx.as_of):
+    rows = ctx.session.scalars(select(Override).where(Override.person_id == ctx.person_id, Override.valid_from <= ctx.as_of))
+    for row in rows:
         state = "revoked" if row.revoked_at else "approved" if row.approved_at else "awaiting approval"
         by = "" if ctx.user.pseudonymised else f" by {row.created_by}: {row.reason}"
         events.append(TimelineEvent(on=row.valid_from, kind="override",

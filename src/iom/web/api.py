@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from iom.http.deps import CSRF, DB, CurrentUser, as_of, csrf_token
 from iom.http.schemas import PROBLEMS, Text
 from iom.security.roles import Principal
-from iom.web.routes import sign_in as start, sign_out as end
+from iom.web.routes import sign_in as start
+from iom.web.routes import sign_out as end
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
 

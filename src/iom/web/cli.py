@@ -17,8 +17,8 @@ def register(app: typer.Typer) -> None:
         """Serve the web app and API (IOM_SECRET_KEY required unless IOM_ENV=development)."""
         import uvicorn
 
-        from iom.security.settings import secret_key
         from iom.http.deps import current_as_of
+        from iom.security.settings import secret_key
         from iom.web.app import create_app
 
         key = secret_key()  # refuse a missing/placeholder key before binding a port

@@ -8,7 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from iom.http.deps import CSRF, DB, PURPOSES, CurrentUser, purpose_of, start_session, via
+from iom.http.deps import (
+    CSRF,
+    DB,
+    PURPOSES,
+    CurrentUser,
+    purpose_of,
+    start_session,
+    via,
+)
 from iom.http.pages import render
 from iom.http.schemas import Text
 from iom.security import audit

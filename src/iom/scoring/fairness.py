@@ -124,11 +124,11 @@ def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> p
             f"{latest}): audit an earlier date so observed reoffending is known"
         )
     run = service.get_run(session, as_of=as_of, config=config)
-    scores = service._stored_scores(session, run)
+    scores = service.stored_scores(session, run)
     selected: set[int] = set()
     npus = session.scalars(select(Unit.code).where(Unit.kind == "npu", Unit.officers.is_not(None))).all()
     for code in npus:
-        rows = service._selection(session, npu_code=code, as_of=as_of, config=config, explain=False)
+        rows = service.selection_rows(session, npu_code=code, as_of=as_of, config=config, explain=False)
         selected.update(r["person_id"] for r in rows if r["decision"] != "exit")
     reg = load_register(session, config)
     people = reg.people.set_index("id").reindex(scores.index)

@@ -7,7 +7,7 @@ from iom.evaluation.binary import compare, newcombe_difference, relative_reducti
 def test_jdl_check_72_treated_31_vs_43_percent():
     # JDL guidance example: 72 treated at 31% against a large control at 43%.
     c = compare(22, 72, 4300, 10_000)
-    assert round(c.group.rate * 100) == 31
+    assert round(c.group_rate.rate * 100) == 31
     assert 0.0 < c.difference_lower < 0.03
     assert 0.21 < c.difference_upper < 0.24
     assert c.verdict == "significant reduction"

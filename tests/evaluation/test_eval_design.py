@@ -17,7 +17,7 @@ def test_matching_removes_confounding_by_age():
     treated = rng.random(n) < 1 / (1 + np.exp((age - 30) / 5))  # the young are treated more
     frame = pd.DataFrame({"age": age, "sex": rng.choice(["M", "F"], n)})
     m = propensity_match(frame, treated=pd.Series(treated), covariates=["age", "sex"])
-    bal = m.balance.set_index("covariate")
+    bal = m.balance_frame().set_index("covariate")
     assert abs(bal.loc["age", "smd_before"]) > 0.5
     assert abs(bal.loc["age", "smd_after"]) < 0.1
     assert 0 < m.matched_pairs <= m.treated

@@ -38,17 +38,17 @@ def test_logrank_and_cox_agree_with_statsmodels_and_r(rossi):
 
     exog = pd.DataFrame({"fin": rossi["fin"], "age": rossi["age"], "prio": rossi["prio"]})
     sm = PHReg(rossi["week"].values, exog.values, status=rossi["arrest"].values, ties="efron").fit()
-    coefs = {h["covariate"]: h["coef"] for h in res.hazard_ratios}
+    coefs = {h.covariate: h.coef for h in res.hazard_ratios}
     for name, value in zip(["group=aid", "age", "prio"], sm.params):
         assert round(coefs[name], 4) == round(float(value), 4)
-    assert not any(h["unstable"] for h in res.hazard_ratios)
+    assert not any(h.unstable for h in res.hazard_ratios)
 
 
 def test_cox_flags_an_unstable_fit():
     # Only the treated reoffend, all at once: the hazard ratio runs off to infinity.
     frame = pd.DataFrame({"g": ["c"] * 20 + ["t"] * 20, "e": [0] * 20 + [1] * 20, "t": [100.0] * 20 + [5.0] * 20})
     res = survival_analysis(frame, group_col="g", control="c", time_col="t", event_col="e")
-    assert res.hazard_ratios[0]["unstable"]
+    assert res.hazard_ratios[0].unstable
 
 
 def test_cox_failure_leaves_curves_and_logrank():

@@ -29,17 +29,17 @@ def planted(seed: int = 3, *, disparity: bool = True) -> pd.DataFrame:
 
 def test_planted_disparity_is_flagged_in_words():
     report = audit(planted())
-    eth = report["attributes"]["ethnicity"]
-    assert any(f.startswith("Selection: ethnicity B") and "below the 0.8 threshold" in f for f in eth["flags"])
-    assert not any("Selection" in f for f in report["attributes"]["sex"]["flags"])
-    groups = {g["group"]: g for g in eth["groups"]}
-    assert groups["B"]["selection_rate"] < 0.5 * groups["A"]["selection_rate"]
-    json.dumps(report)  # serialisable as is
+    eth = report.attributes["ethnicity"]
+    assert any(f.startswith("Selection: ethnicity B") and "below the 0.8 threshold" in f for f in eth.flags)
+    assert not any("Selection" in f for f in report.attributes["sex"].flags)
+    groups = {g.group: g for g in eth.groups}
+    assert groups["B"].selection_rate < 0.5 * groups["A"].selection_rate
+    json.dumps(report.model_dump(mode="json"))  # serialisable as is
 
 
 def test_no_selection_flag_without_a_disparity():
     report = audit(planted(disparity=False))
-    assert not any(f.startswith("Selection") for f in report["flags"])
+    assert not any(f.startswith("Selection") for f in report.flags)
 
 
 def test_html_renders_the_flags():
@@ -54,13 +54,27 @@ def test_small_groups_are_shown_but_not_judged():
     frame.loc[:9, "ethnicity"] = "C"
     frame.loc[:9, "selected"] = 0
     report = audit(frame)
-    assert "C" in report["attributes"]["ethnicity"]["too_small"]
-    assert not any("ethnicity C" in f for f in report["flags"])
+    assert "C" in report.attributes["ethnicity"].too_small
+    assert not any("ethnicity C" in f for f in report.flags)
 
 
 def test_audit_on_the_register(db_session, small_register):
     report = fairness_audit(db_session, as_of=dt.date(2017, 9, 30))
-    assert report["people"] > 0 and 0 < report["selected"] <= report["people"]
-    assert set(report["attributes"]) == {"ethnicity", "sex", "age_band"}
+    assert report.people > 0 and 0 < report.selected <= report.people
+    assert set(report.attributes) == {"ethnicity", "sex", "age_band"}
     with pytest.raises(UserError, match="follow-up after 2019-03-31 is incomplete"):
         fairness_audit(db_session, as_of=dt.date(2019, 3, 31))
+
+
+def test_audit_is_typed_with_a_summary():
+    from iom.scoring.schemas import FairnessAudit
+
+    report = audit(planted())
+    assert isinstance(report, FairnessAudit)
+    assert report.summary().startswith(f"Fairness audit: 2,400 scored, {report.selected:,} selected; "
+                                       f"{len(report.flags)} disparities beyond the thresholds. {report.flags[0]} (and 3 more)")
+    assert report.model_copy(update={"flags": []}).summary().endswith("; no disparity beyond the thresholds.")
+    dumped = report.model_dump(mode="json")
+    assert FairnessAudit.model_validate(dumped).model_dump(mode="json") == dumped
+    assert list(dumped)[:7] == ["people", "selected", "ratio_threshold", "min_group_size", "calibration_tolerance",
+                                "attributes", "flags"]

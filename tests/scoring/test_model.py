@@ -13,6 +13,7 @@ from iom.scoring import model as model_mod
 from iom.scoring import service
 from iom.scoring.config import load_config
 from iom.scoring.data import Register, day_number, load_register
+from iom.scoring.schemas import ModelReport
 
 CONFIG = load_config()
 CUTOFF = dt.date(2017, 9, 30)
@@ -68,7 +69,8 @@ def test_validation_people_are_held_out_of_training(db_session, small_register):
 def test_report_compares_both_models_on_the_same_held_out_people(db_session, small_register):
     row = service.train_model(db_session, cutoff=CUTOFF)
     report = json.loads(row.report)
-    assert report == service.model_report(db_session)
+    # model_report gives the typed report (a dict before the scoring service adopts it)
+    assert ModelReport.model_validate(report) == ModelReport.model_validate(service.model_report(db_session))
     both = report["models"]
     assert set(both) == {"force model", "OGRS3 (1 year)"}
     n = report["held_out_people"]
@@ -86,3 +88,19 @@ def test_report_refuses_an_incomplete_follow_up(db_session, small_register):
     trained = model_mod.train(reg, dt.date(2019, 3, 31), CONFIG)
     with pytest.raises(UserError, match="follow-up after cut-off 2019-03-31 is incomplete"):
         model_mod.evaluate(reg, trained, CONFIG, dt.date(2019, 4, 5))
+
+
+def test_report_is_typed_with_a_summary(db_session, small_register):
+    reg = load_register(db_session, CONFIG)
+    trained = model_mod.train(reg, CUTOFF, CONFIG)
+    report = model_mod.evaluate(reg, trained, CONFIG, service.latest_recorded(db_session))
+    assert isinstance(report, ModelReport)
+    text = report.summary()
+    assert text.startswith(f"Validation at cut-off 2017-09-30 on {report.held_out_people:,} held-out people")
+    assert "force model AUC 0." in text and "OGRS3 (1 year) AUC 0." in text
+    dumped = report.model_dump(mode="json")
+    assert dumped["cutoff"] == "2017-09-30" and set(dumped["models"]) == {"force model", "OGRS3 (1 year)"}
+    assert ModelReport.model_validate_json(json.dumps(dumped)) == report
+    # What service stores: the JSON form, set from the typed report.
+    trained.report = report
+    assert trained.validation == report and trained.report == dumped

@@ -7,7 +7,6 @@ rate and the hybrid score ("method 10") interval for the difference, both from s
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import stats
@@ -19,6 +18,8 @@ from statsmodels.stats.proportion import (
 )
 
 from iom.errors import UserError
+from iom.evaluation.results import Result
+from iom.formatting import percent
 
 #: Justice Data Lab: fewer treated people than this cannot be evaluated.
 MIN_PARTICIPANTS = 60
@@ -30,25 +31,31 @@ MIN_EFFECT = 0.05
 ALPHA = 0.05
 
 
-@dataclass(frozen=True)
-class Rate:
+class Rate(Result):
     n: int
     events: int
     rate: float
     lower: float
     upper: float
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        return f"{self.events:,} of {self.n:,} ({percent(self.rate)}, 95% range {percent(self.lower)} to {percent(self.upper)})"
 
 
-@dataclass(frozen=True)
-class Comparison:
+class GroupRate(Rate):
+    """A rate as the evaluation lists it, under its group's name."""
+
+    lead = ("group",)
+    group: str
+
+    def summary(self) -> str:
+        return f"{self.group}: {super().summary()}"
+
+
+class Comparison(Result):
     """One group against the control. Differences are control minus group (a positive
     difference means the group reoffended less)."""
 
-    group: Rate
-    control: Rate
     difference: float
     difference_lower: float
     difference_upper: float
@@ -62,12 +69,27 @@ class Comparison:
     power_for_min_effect: float | None
     verdict: str
     statement: str
+    group_rate: Rate
+    control_rate: Rate
 
-    def as_dict(self) -> dict:
-        out = asdict(self)
-        out["group_rate"] = out.pop("group")
-        out["control_rate"] = out.pop("control")
-        return out
+    def summary(self) -> str:
+        """The verdict and the difference, e.g. for one line of a CLI."""
+        way = "lower" if self.difference >= 0 else "higher"
+        return (
+            f"{self.verdict}: {percent(self.group_rate.rate)} reoffended against {percent(self.control_rate.rate)} "
+            f"in the control, {abs(self.difference) * 100:.1f} points {way} (control minus group 95% range "
+            f"{self.difference_lower * 100:.1f} to {self.difference_upper * 100:.1f}; {format_p(self.p_value)})"
+        )
+
+
+class GroupComparison(Comparison):
+    """A comparison as the evaluation lists it, under the group's name."""
+
+    lead = ("group",)
+    group: str
+
+    def summary(self) -> str:
+        return f"{self.group} against control: {super().summary()}"
 
 
 def wilson(events: int, n: int, alpha: float = ALPHA) -> Rate:
@@ -178,14 +200,14 @@ def verdict(
             "too small to evaluate",
             f"The difference (control minus group: {difference * 100:.1f} points, 95% range "
             f"{lower * 100:.0f} to {upper * 100:.0f}) could be chance, and the group is too small to "
-            f"tell (power {0 if power is None else power:.0%} to detect {MIN_EFFECT * 100:.0f} points).{more} "
+            f"tell (power {percent(power or 0, 0)} to detect {MIN_EFFECT * 100:.0f} points).{more} "
             "You cannot say the programme works, nor that it does not.",
         )
     return (
         "no significant difference",
         f"The 95% range of the difference (control minus group: {lower * 100:.0f} to {upper * 100:.0f} "
         f"percentage points) includes no effect, and the group is large enough that a difference of "
-        f"{MIN_EFFECT * 100:.0f} points would probably have been detected (power {power:.0%}).",
+        f"{MIN_EFFECT * 100:.0f} points would probably have been detected (power {percent(power, 0)}).",
     )
 
 
@@ -208,8 +230,8 @@ def compare(events_group: int, n_group: int, events_control: int, n_control: int
         alpha=alpha,
     )
     return Comparison(
-        group=group,
-        control=control,
+        group_rate=group,
+        control_rate=control,
         difference=diff,
         difference_lower=lo,
         difference_upper=hi,

@@ -9,63 +9,69 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from typing import TYPE_CHECKING
+
 from iom.errors import UserError
+from iom.formatting import percent
+
+if TYPE_CHECKING:  # the statistics libraries load only when a command needs them
+    from iom.evaluation.service import Evaluation
 
 
-def _pct(x) -> str:
-    return "–" if x is None else f"{x * 100:.1f}%"
+def _num(x, places: int = 3) -> str:
+    return "–" if x is None else f"{x:.{places}f}"
 
 
-def print_result(console, result: dict) -> None:
-    if "programme" in result:
-        console.print(f"[bold]{result['programme']}[/]: {result['description']}")
-    table = Table(title=f"{result['event_col']} by {result['group_col']} (control: {result['control']})")
+def print_result(console, result: Evaluation) -> None:
+    from iom.evaluation.programmes import ProgrammeEvaluation
+
+    if isinstance(result, ProgrammeEvaluation):
+        console.print(f"[bold]{result.programme}[/]: {result.description}")
+    table = Table(title=f"{result.event_col} by {result.group_col} (control: {result.control})")
     for col in ("group", "n", "events", "rate", "95% interval"):
         table.add_column(col, justify="left" if col == "group" else "right")
-    for g in result["groups"]:
-        table.add_row(g["group"], f"{g['n']:,}", f"{g['events']:,}", _pct(g["rate"]), f"{_pct(g['lower'])} to {_pct(g['upper'])}")
+    for g in result.groups:
+        table.add_row(g.group, f"{g.n:,}", f"{g.events:,}", percent(g.rate), f"{percent(g.lower)} to {percent(g.upper)}")
     console.print(table)
-    for c in result["comparisons"]:
+    for c in result.comparisons:
         console.print(
-            f"[bold]{c['group']}[/] vs control: difference {c['difference'] * 100:.1f} points "
-            f"({c['difference_lower'] * 100:.1f} to {c['difference_upper'] * 100:.1f}); "
-            f"relative reduction {_pct(c['relative_reduction'])} "
-            f"({_pct(c['relative_reduction_lower'])} to {_pct(c['relative_reduction_upper'])}); "
-            f"{c['test']} p = {c['p_value']:.3g}; power at the observed difference {_pct(c['power'])} "
-            f"(n for 80%: {c['n_for_80_power'] or '–'}); power for 5 points {_pct(c['power_for_min_effect'])}"
+            f"[bold]{c.group}[/] vs control: difference {c.difference * 100:.1f} points "
+            f"({c.difference_lower * 100:.1f} to {c.difference_upper * 100:.1f}); "
+            f"relative reduction {percent(c.relative_reduction)} "
+            f"({percent(c.relative_reduction_lower)} to {percent(c.relative_reduction_upper)}); "
+            f"{c.test} p = {c.p_value:.3g}; power at the observed difference {percent(c.power)} "
+            f"(n for 80%: {c.n_for_80_power or '–'}); power for 5 points {percent(c.power_for_min_effect)}"
         )
-        console.print(f"  [bold]{c['verdict']}[/]: {c['statement']}")
-    if "survival" in result:
-        s = result["survival"]
-        console.print(f"Log-rank: chi² {s['logrank_statistic']:.3f}, p = {s['logrank_p']:.3g}")
-        for c in s["curves"]:
+        console.print(f"  [bold]{c.verdict}[/]: {c.statement}")
+    if result.survival is not None:
+        s = result.survival
+        console.print(f"Log-rank: chi² {s.logrank_statistic:.3f}, p = {s.logrank_p:.3g}")
+        for c in s.curves:
             console.print(
-                f"  {c['group']}: n {c['n']}, events {c['events']}, survival at horizon {_pct(c['survival_at_horizon'])}, "
-                f"median {c['median'] if c['median'] is not None else 'not reached'}"
+                f"  {c.group}: n {c.n}, events {c.events}, survival at horizon {percent(c.survival_at_horizon)}, "
+                f"median {c.median if c.median is not None else 'not reached'}"
             )
-        if s.get("cox_error"):
-            console.print(f"  Cox model: {s['cox_error']}")
-        for h in s["hazard_ratios"]:
+        if s.cox_error:
+            console.print(f"  Cox model: {s.cox_error}")
+        for h in s.hazard_ratios:
             console.print(
-                f"  Cox {h['covariate']}: HR {h['hazard_ratio']:.3f} ({h['lower']:.3f} to {h['upper']:.3f}), p = {h['p']:.3g}"
-                + (" [unstable fit: do not rely on it]" if h["unstable"] else "")
+                f"  Cox {h.covariate}: HR {_num(h.hazard_ratio)} ({_num(h.lower)} to {_num(h.upper)}), "
+                f"p = {'–' if h.p is None else format(h.p, '.3g')}"
+                + (" [unstable fit: do not rely on it]" if h.unstable else "")
             )
-    for r in result.get("roi", []):
-        console.print(
-            f"Return on investment, {r['group']}: £{r['avoided_pence'] / 100:,.0f} of crime avoided for "
-            f"£{r['programme_cost_pence'] / 100:,.0f}: {r['ratio']:.1f}:1 (95% range {r['ratio_lower']:.1f} to {r['ratio_upper']:.1f})"
-        )
-    for m in result.get("matched", []):
-        console.print(f"Matched {m['group']}: {m['matched_pairs']} of {m['treated']} matched (caliper {m['caliper_logit']:.3f} on the logit)")
+    for r in result.roi or []:
+        console.print(r.summary())
+    for m in result.matched or []:
+        console.print(f"Matched {m.group}: {m.matched_pairs} of {m.treated} matched (caliper {m.caliper_logit:.3f} on the logit)")
         bal = Table(title="balance (standardised mean differences)")
         for col in ("covariate", "before", "after"):
             bal.add_column(col)
-        for b in m["balance"]:
-            bal.add_row(b["covariate"], f"{b['smd_before']:.3f}", "–" if b["smd_after"] is None else f"{b['smd_after']:.3f}")
+        for b in m.balance:
+            bal.add_row(b.covariate, f"{b.smd_before:.3f}", "–" if b.smd_after is None else f"{b.smd_after:.3f}")
         console.print(bal)
-        if "effect" in m:
-            e = m["effect"]
-            console.print(f"  matched effect: {e['difference'] * 100:.1f} points ({e['difference_lower'] * 100:.1f} to {e['difference_upper'] * 100:.1f}); {e['verdict']}")
+        if m.effect is not None:
+            e = m.effect
+            console.print(f"  matched effect: {e.difference * 100:.1f} points ({e.difference_lower * 100:.1f} to {e.difference_upper * 100:.1f}); {e.verdict}")
 
 
 def register(app: typer.Typer) -> None:
@@ -119,7 +125,7 @@ def register(app: typer.Typer) -> None:
                 programme_cost_pence=None if programme_cost is None else int(round(programme_cost * 100)),
             )
         if as_json:
-            print(json.dumps(result, indent=2))
+            print(json.dumps(result.model_dump(mode="json"), indent=2))
         else:
             print_result(console, result)
 

@@ -3,26 +3,60 @@ score without replacement, within a caliper (default 0.2 SD of the logit, Austin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
+from pydantic import PrivateAttr
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
 
 from iom.errors import UserError
+from iom.evaluation.results import Result
 
 
-@dataclass
-class MatchResult:
-    matched: pd.DataFrame  # treated and matched controls, with a `pair` column
-    balance: pd.DataFrame  # covariate, smd_before, smd_after
-    caliper: float
+class Balance(Result):
+    """One covariate before and after matching (|SMD| < 0.1 is good balance)."""
+
+    covariate: str
+    mean_treated: float | None
+    mean_untreated: float | None
+    smd_before: float | None
+    smd_after: float | None  # None when nobody could be matched
+
+    def summary(self) -> str:
+        after = "–" if self.smd_after is None else f"{self.smd_after:.2f}"
+        before = "–" if self.smd_before is None else f"{self.smd_before:.2f}"
+        return f"{self.covariate}: standardised mean difference {before} before matching, {after} after"
+
+
+class MatchResult(Result):
+    """The matched pairs themselves (``matched``, a frame) stay out of the JSON."""
+
     treated: int
     matched_pairs: int
+    caliper_logit: float
+    balance: list[Balance]
+    _matched: pd.DataFrame = PrivateAttr(default_factory=pd.DataFrame)
 
-    def balance_records(self) -> list[dict]:
-        return self.balance.to_dict(orient="records")
+    @property
+    def matched(self) -> pd.DataFrame:
+        """Treated and matched controls, with a ``pair`` and a ``propensity`` column."""
+        return self._matched
+
+    def __eq__(self, other) -> bool:
+        """Equal when the figures are; the matched frame is not compared (a frame has no
+        single truth value)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def balance_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([b.model_dump() for b in self.balance], columns=list(Balance.model_fields))
+
+    def summary(self) -> str:
+        worst = max((abs(b.smd_after) for b in self.balance if b.smd_after is not None), default=None)
+        after = "" if worst is None else f"; largest standardised difference after matching {worst:.2f}"
+        return (f"{self.matched_pairs:,} of {self.treated:,} treated people matched "
+                f"(caliper {self.caliper_logit:.3f} on the logit){after}")
 
 
 def covariate_matrix(frame: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
@@ -91,4 +125,7 @@ def propensity_match(
             "smd_after": after.values,
         }
     )
-    return MatchResult(matched=matched, balance=balance, caliper=caliper, treated=int(t.sum()), matched_pairs=len(pairs))
+    result = MatchResult(balance=balance.to_dict(orient="records"), caliper_logit=caliper, treated=int(t.sum()),
+                         matched_pairs=len(pairs))
+    result._matched = matched
+    return result

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from iom.analytics.source import connect, latest_date, latest_in_database
 from iom.errors import UserError
-from iom.evaluation.service import evaluate_frame
+from iom.evaluation.service import Evaluation, evaluate_frame
 
 CLASSIFICATIONS = ("BURGLARY", "ROBBERY", "VEHICLE", "MSV", "OCG", "USG", "PPO", "DYO", "HCCU", "MAPPA")
 
@@ -39,6 +39,20 @@ class Programme:
     description: str
     kind: str  # "oocd" or "iom"
     treated: tuple[str, ...]  # outcomes (oocd) or classification (iom)
+
+
+class ProgrammeEvaluation(Evaluation):
+    """An evaluation of a programme the register defines, with its intake year."""
+
+    lead = ("programme", "description", "follow_up_months", "intake")
+    programme: str
+    description: str
+    follow_up_months: int
+    intake: list[str]  # first and last day of the intake year, ISO dates
+
+    def summary(self) -> str:
+        return (f"{self.programme} ({self.description}), intake {self.intake[0]} to {self.intake[1]}, "
+                f"{self.follow_up_months}-month follow-up: {super().summary()}")
 
 
 PROGRAMMES: dict[str, Programme] = {
@@ -151,7 +165,7 @@ def programme_table(con, *, name: str, follow_up_months: int = 12, as_of: dt.dat
 
 def evaluate_programme(
     engine: Engine | None = None, *, name: str, follow_up_months: int = 12, as_of: dt.date | None = None, con=None
-) -> dict:
+) -> ProgrammeEvaluation:
     if con is None:
         # Everything a programme reads lies within intake year + follow-up + 24-month look-back
         # (plus a year's margin for slow outcomes) of the last day: read no further back.
@@ -165,7 +179,7 @@ def evaluate_programme(
 
 def programme_evaluation(
     con, *, name: str, follow_up_months: int = 12, as_of: dt.date | None = None
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[pd.DataFrame, ProgrammeEvaluation]:
     """The per-person table and its evaluation (the report draws curves from the table)."""
     p = _programme(name)
     frame = programme_table(con, name=name, follow_up_months=follow_up_months, as_of=as_of)
@@ -181,10 +195,10 @@ def programme_evaluation(
         frame, group_col="group", control=control, event_col="reoffended", time_col="days",
         covariates=frame.attrs["covariates"], horizon=follow_up_months * 365.25 / 12,
     )
-    return frame, {
-        "programme": name,
-        "description": p.description,
-        "follow_up_months": follow_up_months,
-        "intake": [str(frame.attrs["intake_start"]), str(frame.attrs["intake_end"])],
-        **result,
-    }
+    return frame, ProgrammeEvaluation(
+        programme=name,
+        description=p.description,
+        follow_up_months=follow_up_months,
+        intake=[str(frame.attrs["intake_start"]), str(frame.attrs["intake_end"])],
+        **dict(result),
+    )

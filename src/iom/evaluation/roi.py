@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 from scipy import stats
 
 from iom.errors import UserError
+from iom.evaluation.results import Result
+from iom.formatting import pounds
 
 
-@dataclass(frozen=True)
-class ReturnOnInvestment:
+class ReturnOnInvestment(Result):
+    """Money in pence (integers); ratios are pounds avoided per pound spent."""
+
     avoided_pence: int
     avoided_lower_pence: int
     avoided_upper_pence: int
@@ -20,8 +21,19 @@ class ReturnOnInvestment:
     ratio_lower: float
     ratio_upper: float
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        return (f"{pounds(self.avoided_pence)} of crime avoided for {pounds(self.programme_cost_pence)}: "
+                f"{self.ratio:.1f}:1 (95% range {self.ratio_lower:.1f} to {self.ratio_upper:.1f})")
+
+
+class GroupReturnOnInvestment(ReturnOnInvestment):
+    """The return as the evaluation lists it, under the group's name."""
+
+    lead = ("group",)
+    group: str
+
+    def summary(self) -> str:
+        return f"Return on investment, {self.group}: {super().summary()}"
 
 
 def roi_from_costs(

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from iom.evaluation.binary import compare, wilson
-from iom.evaluation.service import evaluate_frame
+from iom.evaluation.binary import GroupComparison, compare, wilson
+from iom.evaluation.results import Result
+from iom.evaluation.roi import ReturnOnInvestment
+from iom.evaluation.service import Evaluation, evaluate_frame
+from iom.evaluation.survival import SurvivalResult
+from iom.formatting import percent, pounds
 
 
 @dataclass(frozen=True)
@@ -150,16 +154,118 @@ def records(name: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+class CellCheck(Result):
+    """One published percentage against the rate recomputed from the records."""
+
+    group: str
+    outcome: str
+    n: int
+    events: int
+    published: str
+    computed: str
+    reproduced: bool
+    rate: float
+    lower: float
+    upper: float
+
+    def summary(self) -> str:
+        verdict = "reproduced" if self.reproduced else "not reproduced"
+        return f"{self.group} {self.outcome}: published {self.published}, {self.events}/{self.n} gives {self.computed} ({verdict})"
+
+
+class StatedCheck(Result):
+    """A reduction the paper states in words, against the one the counts give (percent)."""
+
+    optional = ("interval",)
+    text: str
+    stated: int | float
+    computed: float
+    from_published_percentages: float
+    agrees: bool
+    interval: list[float | None] | None = None  # of the relative reduction, as a fraction
+
+    def summary(self) -> str:
+        return (f"stated {self.stated:g}% ({self.text}): the counts give {self.computed:g}% "
+                f"({'agrees' if self.agrees else 'does not agree'})")
+
+
+class SeedReturnOnInvestment(ReturnOnInvestment):
+    """Table D's return recomputed under stated assumptions, beside the paper's ratio."""
+
+    stated_ratio: int | float
+    unit_cost_pence: int
+    assumptions: str
+
+    def summary(self) -> str:
+        return f"stated {self.stated_ratio:g}:1; under these assumptions {super().summary()}"
+
+
+class SeedTableReproduction(Result):
+    """Tables D–G: every cell, each group against the control per outcome, the stated
+    reductions checked, and survival where the table gives times (F)."""
+
+    optional = ("roi",)
+    table: str
+    title: str
+    source: str
+    cells: list[CellCheck]
+    evaluations: dict[str, Evaluation]
+    survival: SurvivalResult | None
+    stated: list[StatedCheck]
+    discrepancies: list[str]
+    notes: list[str]
+    roi: SeedReturnOnInvestment | None = None  # Table D only
+
+    def summary(self) -> str:
+        return _summary(self)
+
+
+class TableBComparison(Result):
+    """Table B per category: the paper's comparison and the fair one."""
+
+    category: str
+    paper_relative_reduction: float | None
+    fair: GroupComparison
+
+    def summary(self) -> str:
+        return (f"{self.category}: the paper's reduction {percent(self.paper_relative_reduction)}; "
+                f"fair comparison {self.fair.summary()}")
+
+
+class TableBReproduction(Result):
+    """Table B: recipients against their whole category (the paper) and against non-recipients."""
+
+    table: str
+    title: str
+    source: str
+    cells: list[CellCheck]
+    comparisons: list[TableBComparison]
+    stated: list[StatedCheck]
+    discrepancies: list[str]
+
+    def summary(self) -> str:
+        return _summary(self)
+
+
+def _summary(r: SeedTableReproduction | TableBReproduction) -> str:
+    ok = sum(c.reproduced for c in r.cells)
+    stated = (f"{sum(s.agrees for s in r.stated)} of {len(r.stated)} stated reductions agree" if r.stated
+              else "no reductions stated")
+    n = len(r.discrepancies)
+    return (f"Table {r.table} ({r.title}): {ok} of {len(r.cells)} published percentages reproduced, {stated}; "
+            f"{n or 'no'} discrepanc{'y' if n == 1 else 'ies'}.")
+
+
 def _pct(published: str) -> float:
     return float(published.rstrip("%"))
 
 
 def _fmt(rate: float, published: str) -> str:
-    decimals = len(published.rstrip("%").partition(".")[2])
-    return f"{rate * 100:.{decimals}f}%"
+    """The rate to as many decimals as the paper printed."""
+    return percent(rate, len(published.rstrip("%").partition(".")[2]))
 
 
-def reproduce(name: str) -> dict:
+def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
     """Every published percentage recomputed from the records, with its interval; each group
     against the control; each stated reduction against what the table gives."""
     if name == "B":
@@ -171,70 +277,70 @@ def reproduce(name: str) -> dict:
         sub = frame[frame["group"].isin(g.members or (g.name,))]
         for outcome, cell in g.outcomes.items():
             r = wilson(int(sub[outcome].sum()), len(sub))
-            cells.append(
-                {"group": g.name, "outcome": outcome, "n": r.n, "events": r.events, "published": cell.published,
-                 "computed": _fmt(r.rate, cell.published), "reproduced": _fmt(r.rate, cell.published) == cell.published,
-                 "rate": r.rate, "lower": r.lower, "upper": r.upper}
-            )
+            cells.append(CellCheck(
+                group=g.name, outcome=outcome, n=r.n, events=r.events, published=cell.published,
+                computed=_fmt(r.rate, cell.published), reproduced=_fmt(r.rate, cell.published) == cell.published,
+                rate=r.rate, lower=r.lower, upper=r.upper,
+            ))
     # "all suitable" is a union of leaves: evaluate it as its own grouping against control.
-    evaluations = {}
+    evaluations: dict[str, Evaluation] = {}
     outcomes = list(table.groups[0].outcomes)
     for outcome in outcomes:
         evaluations[outcome] = evaluate_frame(frame, group_col="group", control=table.control, event_col=outcome)
         for union in (g for g in table.groups if g.members):
             merged = frame.assign(group=frame["group"].where(~frame["group"].isin(union.members), union.name))
             extra = evaluate_frame(merged, group_col="group", control=table.control, event_col=outcome)
-            evaluations[outcome]["comparisons"] += [c for c in extra["comparisons"] if c["group"] == union.name]
+            evaluations[outcome].comparisons += [c for c in extra.comparisons if c.group == union.name]
     survival = None
     if "days" in frame:
         survival = evaluate_frame(
             frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=365
-        )["survival"]
+        ).survival
     discrepancies = []
     stated = []
     for s in table.stated:
-        comp = next(c for c in evaluations[s.outcome]["comparisons"] if c["group"] == s.group)
-        computed = comp["relative_reduction"] * 100
+        comp = evaluations[s.outcome].comparison(s.group)
+        computed = comp.relative_reduction * 100
         by_name = {g.name: g for g in table.groups}
         pub_g = _pct(by_name[s.group].outcomes[s.outcome].published)
         pub_c = _pct(by_name[s.control].outcomes[s.outcome].published)
         from_published = (pub_c - pub_g) / pub_c * 100
         agrees = s.stated in (round(computed), round(from_published))
-        stated.append({"text": s.text, "stated": s.stated, "computed": round(computed, 1),
-                       "from_published_percentages": round(from_published, 1), "agrees": agrees,
-                       "interval": [comp["relative_reduction_lower"], comp["relative_reduction_upper"]]})
+        stated.append(StatedCheck(text=s.text, stated=s.stated, computed=round(computed, 1),
+                                  from_published_percentages=round(from_published, 1), agrees=agrees,
+                                  interval=[comp.relative_reduction_lower, comp.relative_reduction_upper]))
         if not agrees:
             discrepancies.append(
                 f"stated {s.stated:g}% ({s.text}); the counts give {computed:.1f}% "
                 f"({from_published:.1f}% from the rounded published percentages)"
             )
     for c in cells:
-        if not c["reproduced"]:
+        if not c.reproduced:
             discrepancies.append(
-                f"{c['group']} {c['outcome']}: published {c['published']}, but {c['events']}/{c['n']} is "
-                f"{c['rate'] * 100:.2f}% and no whole count of {c['n']} gives {c['published']}"
+                f"{c.group} {c.outcome}: published {c.published}, but {c.events}/{c.n} is "
+                f"{percent(c.rate, 2)} and no whole count of {c.n} gives {c.published}"
             )
     if name == "G":
-        by = {s["text"]: s for s in stated}
+        by = {s.text: s for s in stated}
         reoff, da = by[table.stated[0].text], by[table.stated[1].text]
-        if abs(da["stated"] - reoff["computed"]) < 1 and reoff["stated"] != round(reoff["computed"]):
+        if abs(da.stated - reoff.computed) < 1 and reoff.stated != round(reoff.computed):
             discrepancies.append(
-                f"the two stated reductions look swapped or misplaced: the {da['stated']:g}% given for DA offences "
-                f"matches the reoffending reduction ({reoff['computed']:.1f}%), while DA offences fell "
-                f"{da['computed']:.0f}%"
+                f"the two stated reductions look swapped or misplaced: the {da.stated:g}% given for DA offences "
+                f"matches the reoffending reduction ({reoff.computed:.1f}%), while DA offences fell "
+                f"{da.computed:.0f}%"
             )
-    out = {"table": name, "title": table.title, "source": table.source, "cells": cells, "evaluations": evaluations,
-           "survival": survival, "stated": stated, "discrepancies": discrepancies, "notes": list(table.notes)}
-    if name == "D":
-        out["roi"] = table_d_return_on_investment(evaluations["violent"])
-    return out
+    return SeedTableReproduction(
+        table=name, title=table.title, source=table.source, cells=cells, evaluations=evaluations,
+        survival=survival, stated=stated, discrepancies=discrepancies, notes=list(table.notes),
+        roi=table_d_return_on_investment(evaluations["violent"]) if name == "D" else None,
+    )
 
 
 #: Seed paper "Other figures": the Alcohol Related Violence course budget (two years).
 ARV_BUDGET_PENCE = 5_000_000
 
 
-def table_d_return_on_investment(violent: dict) -> dict:
+def table_d_return_on_investment(violent: Evaluation) -> SeedReturnOnInvestment:
     """The paper states a 16:1 return for the force alone but not how it was costed. As a
     check: further violent offences avoided among all suitable referrals (one offence per
     person avoided), valued at the Home Office unit cost of violence with injury, against the
@@ -243,16 +349,18 @@ def table_d_return_on_investment(violent: dict) -> dict:
     from iom.reference import read_reference
 
     unit = next(int(r["cost_pence"]) for r in read_reference("register", "cost_of_crime") if r["category"] == "violence_with_injury")
-    comp = next(c for c in violent["comparisons"] if c["group"] == "all suitable")
-    roi = roi_from_rates(comp["difference"], comp["difference_lower"], comp["difference_upper"],
-                         n_group=comp["group_rate"]["n"], cost_per_reoffender_pence=unit,
+    comp = violent.comparison("all suitable")
+    roi = roi_from_rates(comp.difference, comp.difference_lower, comp.difference_upper,
+                         n_group=comp.group_rate.n, cost_per_reoffender_pence=unit,
                          programme_cost_pence=ARV_BUDGET_PENCE)
-    return {**roi.as_dict(), "stated_ratio": 16, "unit_cost_pence": unit,
-            "assumptions": "violent reoffenders avoided among all 251 suitable referrals, one offence each, "
-                           "at the violence-with-injury unit cost, against the £50k course budget"}
+    return SeedReturnOnInvestment(
+        **dict(roi), stated_ratio=16, unit_cost_pence=unit,
+        assumptions="violent reoffenders avoided among all 251 suitable referrals, one offence each, "
+                    f"at the violence-with-injury unit cost, against the {pounds(ARV_BUDGET_PENCE)} course budget",
+    )
 
 
-def _reproduce_b() -> dict:
+def _reproduce_b() -> TableBReproduction:
     cells, comparisons, stated, discrepancies = [], [], [], []
     frame = records("B")
     for cat, (n, k, pub, n_int, k_int, pub_int) in TABLE_B.items():
@@ -260,29 +368,29 @@ def _reproduce_b() -> dict:
         for label, rows, published in (("all", sub, pub), ("intervention", sub[sub["group"] == "intervention"], pub_int)):
             r = wilson(int(rows["reoffend"].sum()), len(rows))
             computed = _fmt(r.rate, published)
-            cells.append({"group": f"{cat}: {label}", "outcome": "reoffend", "n": r.n, "events": r.events,
-                          "published": published, "computed": computed, "reproduced": computed == published,
-                          "rate": r.rate, "lower": r.lower, "upper": r.upper})
+            cells.append(CellCheck(group=f"{cat}: {label}", outcome="reoffend", n=r.n, events=r.events,
+                                   published=published, computed=computed, reproduced=computed == published,
+                                   rate=r.rate, lower=r.lower, upper=r.upper))
             if computed != published:
                 discrepancies.append(
-                    f"{cat} {label}: published {published}, but {r.events}/{r.n} is {r.rate * 100:.1f}% (no whole count gives {published})"
+                    f"{cat} {label}: published {published}, but {r.events}/{r.n} is {percent(r.rate)} (no whole count gives {published})"
                 )
         # The paper's comparison (recipients against everyone, who include them) and the fair one.
         paper = compare(k_int, n_int, k, n)
-        fair = evaluate_frame(sub, group_col="group", control="no intervention", event_col="reoffend")["comparisons"][0]
-        comparisons.append({"category": cat, "paper_relative_reduction": paper.relative_reduction, "fair": fair})
+        fair = evaluate_frame(sub, group_col="group", control="no intervention", event_col="reoffend").comparisons[0]
+        comparisons.append(TableBComparison(category=cat, paper_relative_reduction=paper.relative_reduction, fair=fair))
         if cat in TABLE_B_STATED:
             computed = paper.relative_reduction * 100
             from_published = (_pct(pub) - _pct(pub_int)) / _pct(pub) * 100
             agrees = TABLE_B_STATED[cat] in (round(computed), round(from_published))
-            stated.append({"text": f"{cat} reduction {TABLE_B_STATED[cat]}%", "stated": TABLE_B_STATED[cat],
-                           "computed": round(computed, 1), "from_published_percentages": round(from_published, 1),
-                           "agrees": agrees})
+            stated.append(StatedCheck(text=f"{cat} reduction {TABLE_B_STATED[cat]}%", stated=TABLE_B_STATED[cat],
+                                      computed=round(computed, 1), from_published_percentages=round(from_published, 1),
+                                      agrees=agrees))
             if not agrees:
                 discrepancies.append(f"stated {TABLE_B_STATED[cat]}% for {cat}; the table gives {computed:.1f}%")
     discrepancies.append(
         "the paper compares recipients with their whole category, which includes the recipients; "
         "the fair comparison is recipients against non-recipients (given under 'comparisons')"
     )
-    return {"table": "B", "title": "Reoffending of 200 PIPT referrals from July 2017", "source": "paper 000 §41-42",
-            "cells": cells, "comparisons": comparisons, "stated": stated, "discrepancies": discrepancies}
+    return TableBReproduction(table="B", title="Reoffending of 200 PIPT referrals from July 2017", source="paper 000 §41-42",
+                              cells=cells, comparisons=comparisons, stated=stated, discrepancies=discrepancies)

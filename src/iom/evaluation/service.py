@@ -3,17 +3,56 @@ matched comparisons when the table has the columns for them."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from iom.errors import UserError
-from iom.evaluation.binary import compare, wilson
-from iom.evaluation.matching import propensity_match
-from iom.evaluation.roi import roi_from_costs
-from iom.evaluation.survival import survival_analysis
+from iom.evaluation.binary import Comparison, GroupComparison, GroupRate, compare, wilson
+from iom.evaluation.matching import MatchResult, propensity_match
+from iom.evaluation.results import Result
+from iom.evaluation.roi import GroupReturnOnInvestment, roi_from_costs
+from iom.evaluation.survival import SurvivalResult, survival_analysis
+
+
+class MatchedComparison(MatchResult):
+    """A group matched to the control, and the comparison of the matched pairs."""
+
+    lead = ("group",)
+    optional = ("effect",)
+    group: str
+    effect: Comparison | None = None  # None when nobody could be matched
+
+    def summary(self) -> str:
+        effect = f"; matched effect: {self.effect.summary()}" if self.effect else ""
+        return f"Matched {self.group}: {super().summary()}{effect}"
+
+
+class Evaluation(Result):
+    """Groups against a control on a binary outcome; the survival, return-on-investment and
+    matched sections are present only when the table had the columns for them."""
+
+    optional = ("survival", "roi", "matched")
+    group_col: str
+    control: str
+    event_col: str
+    n: int
+    groups: list[GroupRate]
+    comparisons: list[GroupComparison]
+    survival: SurvivalResult | None = None
+    roi: list[GroupReturnOnInvestment] | None = None
+    matched: list[MatchedComparison] | None = None
+
+    def comparison(self, group: str) -> GroupComparison:
+        """The comparison of ``group`` against the control."""
+        try:
+            return next(c for c in self.comparisons if c.group == group)
+        except StopIteration:
+            raise UserError(f"no comparison for group {group!r}") from None
+
+    def summary(self) -> str:
+        head = f"{self.event_col} by {self.group_col} ({self.n:,} people, control: {self.control})."
+        return " ".join([head, *(f"{c.summary()}." for c in self.comparisons)])
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
@@ -82,8 +121,8 @@ def evaluate_frame(
     caliper_sd: float = 0.2,
     cost_col: str | None = None,
     programme_cost_pence: int | None = None,
-) -> dict:
-    """The full evaluation as a JSON-ready dict."""
+) -> Evaluation:
+    """The full evaluation; ``model_dump(mode="json")`` gives the JSON the CLI prints."""
     covariates = covariates or []
     validate(frame, group_col=group_col, event_col=event_col, time_col=time_col,
              covariates=covariates + ([cost_col] if cost_col else []))
@@ -102,73 +141,51 @@ def evaluate_frame(
 
     counts = frame.groupby("_group")["_event"].agg(["size", "sum"])
     ctrl_n, ctrl_k = int(counts.loc[control_s, "size"]), int(counts.loc[control_s, "sum"])
-    result: dict = {
-        "group_col": group_col,
-        "control": control_s,
-        "event_col": event_col,
-        "n": int(len(frame)),
-        "groups": [
-            {"group": g, **wilson(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"])).as_dict()}
+    result = Evaluation(
+        group_col=group_col,
+        control=control_s,
+        event_col=event_col,
+        n=int(len(frame)),
+        groups=[
+            GroupRate(group=g, **dict(wilson(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]))))
             for g in [control_s] + groups
         ],
-        "comparisons": [
-            {"group": g, **compare(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]), ctrl_k, ctrl_n).as_dict()}
+        comparisons=[
+            GroupComparison(group=g, **dict(compare(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]), ctrl_k, ctrl_n)))
             for g in groups
         ],
-    }
+    )
     if time_col:
         frame["_time"] = pd.to_numeric(frame[time_col])
-        surv = survival_analysis(
+        result.survival = survival_analysis(
             frame, group_col="_group", control=control_s, time_col="_time", event_col="_event",
             covariates=covariates, horizon=horizon,
         )
-        result["survival"] = surv.as_dict()
-        for h in result["survival"]["hazard_ratios"]:
-            h["covariate"] = h["covariate"].replace("_group=", f"{group_col}=", 1)
+        for h in result.survival.hazard_ratios:
+            h.covariate = h.covariate.replace("_group=", f"{group_col}=", 1)
     if cost_col:
         costs = pd.to_numeric(frame[cost_col], errors="coerce")
         if costs.isna().any():
             raise UserError(f"cost column {cost_col!r} must be numbers (pence of cost of crime per person)")
         control_costs = costs[frame["_group"] == control_s]
-        result["roi"] = [
-            {"group": g, **roi_from_costs(costs[frame["_group"] == g], control_costs,
-                                          programme_cost_pence=programme_cost_pence).as_dict()}
+        result.roi = [
+            GroupReturnOnInvestment(group=g, **dict(roi_from_costs(costs[frame["_group"] == g], control_costs,
+                                                                   programme_cost_pence=programme_cost_pence)))
             for g in groups
         ]
     if covariates:
-        result["matched"] = []
+        result.matched = []
         for g in groups:
             sub = frame[frame["_group"].isin([g, control_s])].reset_index(drop=True)
             m = propensity_match(sub, treated=sub["_group"] == g, covariates=covariates, caliper_sd=caliper_sd)
-            entry = {
-                "group": g,
-                "treated": m.treated,
-                "matched_pairs": m.matched_pairs,
-                "caliper_logit": m.caliper,
-                "balance": _clean(m.balance_records()),
-            }
+            effect = None
             if m.matched_pairs:
                 mt = m.matched[m.matched["_group"] == g]["_event"]
                 mc = m.matched[m.matched["_group"] == control_s]["_event"]
-                entry["effect"] = compare(int(mt.sum()), len(mt), int(mc.sum()), len(mc)).as_dict()
-            result["matched"].append(entry)
-    return _clean(result)
+                effect = compare(int(mt.sum()), len(mt), int(mc.sum()), len(mc))
+            result.matched.append(MatchedComparison(group=g, effect=effect, **dict(m)))
+    return result
 
 
-def evaluate_csv(path: Path | str, **kwargs) -> dict:
+def evaluate_csv(path: Path | str, **kwargs) -> Evaluation:
     return evaluate_frame(read_table(path), **kwargs)
-
-
-def _clean(obj):
-    """NaN and numpy scalars into JSON-safe values."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj

@@ -5,54 +5,68 @@ A test cross-checks every figure against statsmodels (SurvfuncRight, survdiff, P
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.exceptions import ConvergenceWarning
 from lifelines.statistics import multivariate_logrank_test
+from pydantic import Field
 
 from iom.errors import UserError
+from iom.evaluation.binary import format_p
+from iom.evaluation.results import Result
+from iom.formatting import percent
 
 
-@dataclass
-class Curve:
+class Curve(Result):
+    """One group's Kaplan–Meier curve. The points (one per event time) are for charts; the
+    JSON carries the summary figures only, to stay small."""
+
     group: str
     n: int
     events: int
-    times: list[float]
-    survival: list[float]
-    lower: list[float]
-    upper: list[float]
     survival_at_horizon: float | None
     median: float | None  # None when the curve never falls to one half
+    times: list[float] = Field(default_factory=list, exclude=True, repr=False)
+    survival: list[float] = Field(default_factory=list, exclude=True, repr=False)
+    lower: list[float] = Field(default_factory=list, exclude=True, repr=False)
+    upper: list[float] = Field(default_factory=list, exclude=True, repr=False)
+
+    def summary(self) -> str:
+        median = "not reached" if self.median is None else f"{self.median:g}"
+        at = "" if self.survival_at_horizon is None else f", {percent(self.survival_at_horizon)} not reoffended at the horizon"
+        return f"{self.group}: {self.events:,} of {self.n:,} reoffended{at}, median time {median}"
 
 
-@dataclass
-class SurvivalResult:
+class HazardRatio(Result):
+    covariate: str
+    coef: float | None
+    hazard_ratio: float | None  # None when the fit ran off to infinity
+    lower: float | None
+    upper: float | None
+    p: float | None
+    unstable: bool  # separation, collinearity or no overlap: not to be trusted
+
+    def summary(self) -> str:
+        hr = "–" if self.hazard_ratio is None else f"{self.hazard_ratio:.2f}"
+        ci = " to ".join("–" if v is None else f"{v:.2f}" for v in (self.lower, self.upper))
+        p = "" if self.p is None else f", {format_p(self.p)}"
+        return f"{self.covariate}: hazard ratio {hr} ({ci}){p}" + (" (unstable fit: do not rely on it)" if self.unstable else "")
+
+
+class SurvivalResult(Result):
     horizon: float | None
     curves: list[Curve]
     logrank_statistic: float
     logrank_p: float
-    hazard_ratios: list[dict] = field(default_factory=list)  # covariate, hr, lower, upper, p
+    hazard_ratios: list[HazardRatio] = []
     cox_error: str | None = None  # why there is no Cox model, when it could not be fitted
 
-    def as_dict(self, with_curves: bool = False) -> dict:
-        curves = []
-        for c in self.curves:
-            d = {k: getattr(c, k) for k in ("group", "n", "events", "survival_at_horizon", "median")}
-            if with_curves:
-                d.update(times=c.times, survival=c.survival, lower=c.lower, upper=c.upper)
-            curves.append(d)
-        return {
-            "horizon": self.horizon,
-            "curves": curves,
-            "logrank_statistic": self.logrank_statistic,
-            "logrank_p": self.logrank_p,
-            "hazard_ratios": self.hazard_ratios,
-            "cox_error": self.cox_error,
-        }
+    def summary(self) -> str:
+        groups = "; ".join(c.summary() for c in self.curves)
+        cox = f"; no Cox model: {self.cox_error}" if self.cox_error else ""
+        return f"Log-rank chi² {self.logrank_statistic:.2f}, {format_p(self.logrank_p)}. {groups}{cox}"
 
 
 def kaplan_meier(durations, events, label: str = "all", horizon: float | None = None) -> Curve:
@@ -120,7 +134,7 @@ def cox_design(frame: pd.DataFrame, *, group_col: str, control, covariates: list
 
 def cox_hazard_ratios(
     frame: pd.DataFrame, *, group_col: str, control, time_col: str, event_col: str, covariates: list[str]
-) -> list[dict]:
+) -> list[HazardRatio]:
     design = cox_design(frame, group_col=group_col, control=control, covariates=covariates)
     design = design.loc[:, design.std() > 0]
     if design.empty or frame[event_col].sum() == 0:
@@ -150,16 +164,16 @@ def cox_hazard_ratios(
         raise UserError(f"the Cox model could not be fitted: {failure}") from None
     s = cph.summary
     return [
-        {
-            "covariate": name,
-            "coef": float(s.loc[name, "coef"]),
-            "hazard_ratio": float(s.loc[name, "exp(coef)"]),
-            "lower": float(s.loc[name, "exp(coef) lower 95%"]),
-            "upper": float(s.loc[name, "exp(coef) upper 95%"]),
-            "p": float(s.loc[name, "p"]),
+        HazardRatio(
+            covariate=name,
+            coef=float(s.loc[name, "coef"]),
+            hazard_ratio=float(s.loc[name, "exp(coef)"]),
+            lower=float(s.loc[name, "exp(coef) lower 95%"]),
+            upper=float(s.loc[name, "exp(coef) upper 95%"]),
+            p=float(s.loc[name, "p"]),
             # Separation, collinearity or no overlap between groups (a hazard ratio beyond
             # e^±5 ≈ 1:150 is extrapolation, not evidence): the estimate is not to be trusted.
-            "unstable": unstable or abs(float(s.loc[name, "coef"])) > 5,
-        }
+            unstable=unstable or abs(float(s.loc[name, "coef"])) > 5,
+        )
         for name in s.index
     ]

@@ -18,7 +18,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from iom.errors import UserError
+from iom.formatting import percent
 from iom.scoring.config import ScoringConfig, load_config
+from iom.scoring.schemas import FairnessAudit
 
 ATTRIBUTES = {"ethnicity": "ethnicity", "sex": "sex", "age_band": "age band"}
 AGE_BANDS = [(0, "under 18"), (18, "18-24"), (25, "25-34"), (35, "35-49"), (50, "50 and over")]
@@ -39,11 +41,12 @@ def _mean_predicted(y_true, y_pred, predicted):
     return float(np.nanmean(p)) if np.isfinite(p).any() else math.nan
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0%}"
+def _pct(x: float | None) -> str:
+    """Whole percentages: the audit compares groups, a decimal place would be noise."""
+    return percent(x, 0, missing="n/a")
 
 
-def audit(frame: pd.DataFrame, config: ScoringConfig | None = None) -> dict:
+def audit(frame: pd.DataFrame, config: ScoringConfig | None = None) -> FairnessAudit:
     """Audit ``frame`` (one row per scored person: selected 0/1, observed 0/1, predicted
     probability or NaN, and the columns in ATTRIBUTES)."""
     config = config or load_config()
@@ -99,7 +102,7 @@ def audit(frame: pd.DataFrame, config: ScoringConfig | None = None) -> dict:
             "flags": flags,
         }
         result["flags"].extend(flags)
-    return result
+    return FairnessAudit.model_validate(result)
 
 
 def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> pd.DataFrame:
@@ -139,7 +142,7 @@ def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> p
     return frame
 
 
-def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=None) -> dict:
+def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=None) -> FairnessAudit:
     """The audit for ``as_of`` (default: the latest date whose follow-up is complete)."""
     from dateutil.relativedelta import relativedelta
 
@@ -154,13 +157,10 @@ def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=Non
     frame = audit_frame(session, as_of=as_of, config=config)
     if frame.empty:
         raise UserError(f"nobody to audit on {as_of}: no one had a counted crime before it (choose a date the register covers)")
-    report = audit(frame, config)
-    report["as_of"] = as_of.isoformat()
-    report["config_version"] = config.version
-    return report
+    return audit(frame, config).model_copy(update={"as_of": as_of, "config_version": config.version})
 
 
-def render_html(report: dict) -> str:
+def render_html(report: FairnessAudit) -> str:
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                       autoescape=select_autoescape(["html"]))
     return env.get_template("fairness.html").render(report=report, pct=_pct)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import joblib
 import numpy as np
@@ -31,6 +31,7 @@ from iom.scoring.config import ScoringConfig
 from iom.scoring.data import NEVER, Register, day_number, query_arrow
 from iom.scoring.matrix import months_before
 from iom.scoring.people import age_years, ogrs3_scores
+from iom.scoring.schemas import ModelReport
 
 FEATURES = [
     "age", "female", "crimes_12m", "crimes_36m", "crimes_all", "proven_all", "proven_12m",
@@ -131,7 +132,16 @@ class TrainedModel:
     estimator: CalibratedClassifierCV
     n_train: int
     base_rate: float
-    report: dict | None = field(default=None)
+    validation: ModelReport | None = None
+
+    @property
+    def report(self) -> dict | None:
+        """The validation as the JSON the models table stores (what ``service`` writes)."""
+        return None if self.validation is None else self.validation.model_dump(mode="json")
+
+    @report.setter
+    def report(self, value: ModelReport | dict | None) -> None:
+        self.validation = None if value is None else ModelReport.model_validate(value)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         if len(X) == 0:
@@ -171,7 +181,7 @@ def calibration_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict
     return rows
 
 
-def evaluate(reg: Register, model: TrainedModel, config: ScoringConfig, latest: dt.date) -> dict:
+def evaluate(reg: Register, model: TrainedModel, config: ScoringConfig, latest: dt.date) -> ModelReport:
     """AUC, Brier and decile calibration of the force model and of OGRS3, on the same
     held-out people (those OGRS3 can score), with their follow-up after the cut-off."""
     cutoff = model.cutoff
@@ -188,11 +198,10 @@ def evaluate(reg: Register, model: TrainedModel, config: ScoringConfig, latest: 
         raise UserError(f"no usable held-out people at cut-off {cutoff}")
     p_model = model.predict(X)
     p_ogrs = X["ogrs3_1y"].to_numpy()
-    result = {"cutoff": cutoff.isoformat(), "follow_up_ends": complete.isoformat(), "held_out_people": int(len(X)),
-              "observed_rate": float(y.mean()), "trained_on": model.n_train, "models": {}}
-    for name, p in (("force model", p_model), ("OGRS3 (1 year)", p_ogrs)):
-        result["models"][name] = {
-            "auc": float(roc_auc_score(y, p)), "brier": float(brier_score_loss(y, p)),
-            "mean_predicted": float(p.mean()), "calibration": calibration_table(p, y),
-        }
-    return result
+    models = {
+        name: {"auc": float(roc_auc_score(y, p)), "brier": float(brier_score_loss(y, p)),
+               "mean_predicted": float(p.mean()), "calibration": calibration_table(p, y)}
+        for name, p in (("force model", p_model), ("OGRS3 (1 year)", p_ogrs))
+    }
+    return ModelReport(cutoff=cutoff, follow_up_ends=complete, held_out_people=int(len(X)),
+                       observed_rate=float(y.mean()), trained_on=model.n_train, models=models)

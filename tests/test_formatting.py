@@ -1,0 +1,35 @@
+"""Money and percentages as the pages and commands show them."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from iom.formatting import percent, pounds
+
+
+@pytest.mark.parametrize("pence, shown", [
+    (123_456, "£1,235"), (0, "£0"), (5_000_000, "£50,000"), (-5_000, "−£50"), (49, "£0"), (1_234_567_800, "£12,345,678"),
+])
+def test_pounds_from_pence(pence, shown):
+    assert pounds(pence) == shown
+
+
+@pytest.mark.parametrize("share, places, shown", [
+    (0.1234, 1, "12.3%"), (0.5, 0, "50%"), (1 / 3, 2, "33.33%"), (0.0, 1, "0.0%"), (-0.01, 1, "-1.0%"), (1.0, 0, "100%"),
+])
+def test_percent_from_a_share(share, places, shown):
+    assert percent(share, places) == shown
+    assert percent(share, places) == f"{share:.{places}%}"  # the same digits as Python's % format
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, float("nan"), pd.NA, pd.NaT])
+def test_missing_values_show_as_a_dash(missing):
+    assert pounds(missing) == "–" and percent(missing) == "–"
+    assert percent(missing, missing="n/a") == "n/a"
+
+
+def test_numpy_and_pandas_values():
+    s = pd.Series([150_000, None], dtype="Int64")
+    assert s.map(pounds).tolist() == ["£1,500", "–"]
+    assert percent(pd.Series([0.25]).iloc[0]) == "25.0%"

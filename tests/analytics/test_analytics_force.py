@@ -37,4 +37,4 @@ def test_programme_reads_only_the_years_it_needs_with_the_same_result(force_engi
 
     trimmed = evaluate_programme(force_engine, name="oocd-vs-charge", follow_up_months=12)
     assert trimmed == evaluate_programme(con=force_con, name="oocd-vs-charge", follow_up_months=12)
-    assert trimmed["groups"][0]["n"] > 60 and trimmed["comparisons"][0]["verdict"]
+    assert trimmed.groups[0].n > 60 and trimmed.comparisons[0].verdict

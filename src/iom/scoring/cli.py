@@ -177,12 +177,13 @@ def model_train(
     """Train on data before the cut-off; validate on held-out people beside OGRS3."""
     from iom.scoring import service
     from iom.scoring.config import load_config
+    from iom.scoring.schemas import ModelReport
 
     with session_scope(state(ctx).engine) as session:
         row = service.train_model(session, cutoff=day(cutoff), config=load_config(config))
         console.print(f"model #{row.id} trained to {row.cutoff} on {row.n_train:,} people "
                       f"(base rate {row.base_rate:.1%})")
-        report = json.loads(row.report) if row.report else None
+        report = ModelReport.model_validate_json(row.report) if row.report else None
     if report:
         _print_report(report)
 
@@ -200,7 +201,7 @@ def model_report(
     with session_scope(state(ctx).engine) as session:
         report = service.model_report(session, cutoff=day(cutoff), config=load_config(config))
     if as_json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(report.model_dump(mode="json"), indent=1))
     else:
         _print_report(report)
 
@@ -223,15 +224,17 @@ def fairness(
         html.write_text(render_html(report))
         console.print(f"wrote {html}")
     if as_json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(report.model_dump(mode="json"), indent=1))
     elif not html:
-        console.print(f"[bold]Fairness audit[/] as of {report['as_of']}: {report['people']:,} scored, "
-                      f"{report['selected']:,} selected")
-        for flag in report["flags"] or ["No disparity beyond the thresholds."]:
+        console.print(f"[bold]Fairness audit[/] as of {report.as_of}: {report.people:,} scored, "
+                      f"{report.selected:,} selected")
+        for flag in report.flags or ["No disparity beyond the thresholds."]:
             console.print(f"- {flag}", highlight=False)
 
 
-def _print_report(report: dict) -> None:
+def _print_report(model_report) -> None:
+    """The validation report (``ModelReport``) as tables."""
+    report = model_report.model_dump(mode="json")
     console.print(f"[bold]Validation[/]: cut-off {report['cutoff']}, {report['held_out_people']:,} held-out people "
                   f"(follow-up to {report['follow_up_ends']}), observed rate {report['observed_rate']:.1%}")
     table = Table(title="Force model vs OGRS3, same people")

@@ -116,7 +116,7 @@ def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> p
     from iom.scoring.people import age_years
     from sqlalchemy import select
 
-    latest = service.latest_recorded(session)
+    latest = service.reference_date_or_none(session)
     needed = as_of + relativedelta(months=config.model.follow_up_months + config.model.waiting_months)
     if latest is None or needed > latest:
         raise UserError(
@@ -150,7 +150,7 @@ def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=Non
 
     config = config if isinstance(config, ScoringConfig) else load_config(config)
     if as_of is None:
-        latest = service.latest_recorded(session)
+        latest = service.reference_date_or_none(session)
         if latest is None:
             raise UserError("the register holds no crimes: load or generate data first")
         as_of = latest - relativedelta(months=config.model.follow_up_months + config.model.waiting_months)

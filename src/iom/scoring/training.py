@@ -19,12 +19,13 @@ from iom.scoring.data import (
     Register,
     load_register,
 )
+from iom.scoring.schemas import ModelReport
 from iom.scoring.models import ScoringModel
 
 ALGORITHM = "logistic regression (standardised features), isotonic calibration, 3-fold"
 
 
-def latest_recorded(session: Session) -> dt.date | None:
+def reference_date_or_none(session: Session) -> dt.date | None:
     """The reference date, or None for a register with no crimes (nothing to train on)."""
     if session.scalar(select(Crime.id).limit(1)) is None:
         return None
@@ -56,7 +57,7 @@ def train_model(session: Session, *, cutoff: dt.date | None = None, config=None,
     """Train at ``cutoff`` (default: the latest date with a complete follow-up) and store it
     with its validation report beside OGRS3 when the follow-up after the cut-off is complete."""
     config = as_config(config)
-    latest = latest_recorded(session)
+    latest = reference_date_or_none(session)
     if latest is None:
         raise UserError("the register holds no crimes: load or generate data first")
     wait = config.model.follow_up_months + config.model.waiting_months
@@ -68,7 +69,7 @@ def train_model(session: Session, *, cutoff: dt.date | None = None, config=None,
     return store_model(session, trained, config)
 
 
-def model_report(session: Session, *, cutoff: dt.date | None = None, config=None) -> dict:
+def model_report(session: Session, *, cutoff: dt.date | None = None, config=None) -> ModelReport:
     config = as_config(config)
     query = select(ScoringModel).where(ScoringModel.config_version == config.version, ScoringModel.report.is_not(None))
     if cutoff:
@@ -76,7 +77,7 @@ def model_report(session: Session, *, cutoff: dt.date | None = None, config=None
     row = session.scalar(query.order_by(ScoringModel.cutoff.desc()).limit(1))
     if row is None:
         raise UserError("no model with a validation report yet: run `iom model train` first")
-    return json.loads(row.report)
+    return ModelReport.model_validate_json(row.report)
 
 
 def model_for(session: Session, reg: Register, config: ScoringConfig, cutoff: dt.date, *, train: bool):

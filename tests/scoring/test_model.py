@@ -93,7 +93,7 @@ def test_report_refuses_an_incomplete_follow_up(db_session, small_register):
 def test_report_is_typed_with_a_summary(db_session, small_register):
     reg = load_register(db_session, CONFIG)
     trained = model_mod.train(reg, CUTOFF, CONFIG)
-    report = model_mod.evaluate(reg, trained, CONFIG, service.latest_recorded(db_session))
+    report = model_mod.evaluate(reg, trained, CONFIG, service.reference_date_or_none(db_session))
     assert isinstance(report, ModelReport)
     text = report.summary()
     assert text.startswith(f"Validation at cut-off 2017-09-30 on {report.held_out_people:,} held-out people")

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
     #: ``development`` allows a throwaway session key and plain-HTTP cookies.
     env: str = ""
+    #: A force's own override policy (TOML); default ``scoring/data/override-policy-v1.toml``.
+    override_policy: Path | None = None
 
 
 @lru_cache

@@ -7,5 +7,9 @@ class UserError(Exception):
     """Bad input or environment, explained in words; never shown as a traceback."""
 
 
+class Conflict(UserError):
+    """The record changed under the request (someone else decided first): try again."""
+
+
 class NotFound(UserError):
     """The record does not exist, or is outside the caller's scope (indistinguishable)."""

@@ -73,11 +73,11 @@ def test_score_without_a_stored_model_says_so_and_trains_only_when_asked(scratch
 
 def test_a_refused_cli_override_writes_no_audit_row(imported):
     url, engine = imported
-    refused = iom(url, "override", "NICHE-0001", "--include", "--reason", "x", "--until", "2000-01-01")
+    refused = iom(url, "override", "NICHE-0001", "--include", "--reason", "known to partners", "--until", "2000-01-01")
     assert refused.exception is not None and "must run until a date on or after" in str(refused.exception)
     with session_scope(engine) as session:
         assert [e for e in audit.search(session) if e.action == "write"] == []
-    made = iom(url, "override", "NICHE-0001", "--include", "--reason", "known to partners", "--until", "2030-01-01",
+    made = iom(url, "override", "NICHE-0001", "--include", "--reason", "known to partners", "--until", "2019-12-31",
                "--user", "sgt.a")
     assert made.exception is None, made.output
     with session_scope(engine) as session:

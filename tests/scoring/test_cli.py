@@ -40,14 +40,15 @@ def test_score_select_override_explain(url, tmp_path):
     assert refused.exception is not None and "needs a reason" in str(refused.exception)
     done = run(url, "override", pseudo, "--exclude", "--reason", "in custody", "--until", "2019-12-31", "--user", "sgt.a")
     assert done.exception is None and "override #" in done.output
+    number = done.output.split("override #")[1].split(":")[0]
+    assert "approved by insp.a" in run(url, "approve-override", number, "--user", "insp.a").output
     after = json.loads(run(url, "select", "--npu", "WS", "--json").output)
     row = next(r for r in after["rows"] if r["pseudo_id"] == pseudo) if any(r["pseudo_id"] == pseudo for r in after["rows"]) else None
     assert row is None or (row["decision"] == "exit" and row["override"]["reason"] == "in custody")
 
-    number = done.output.split("override #")[1].split(":")[0]
-    revoked = run(url, "revoke-override", number, "--user", "insp.b")
+    revoked = run(url, "revoke-override", number, "--reason", "released early", "--user", "insp.b")
     assert revoked.exception is None and f"override #{number} revoked by insp.b" in revoked.output
-    assert "no override #9999" in str(run(url, "revoke-override", "9999").exception)
+    assert "no override #9999" in str(run(url, "revoke-override", "9999", "--reason", "released early").exception)
 
     explained = run(url, "explain", pseudo, "--json")
     e = json.loads(explained.output)

@@ -145,6 +145,8 @@ def test_overrides_are_reapplied_until_they_expire(db_session, small_register):
                             until=dt.date(2019, 6, 30), user="sgt.a")
     inc = service.create_override(db_session, person_id=outsider, include=True, reason="intelligence: county lines",
                                   until=dt.date(2019, 6, 30), user="sgt.a")
+    for override in service.list_overrides(db_session, npu_code="BN"):  # in force once approved
+        service.approve_override(db_session, override_id=override.id, approver="insp.b")
     assert inc.created_by == "sgt.a" and inc.created_at is not None and inc.valid_from == AS_OF
     later = dt.date(2019, 5, 31)
     for day in (AS_OF, later):
@@ -165,8 +167,9 @@ def test_an_include_override_on_an_unscored_person_joins_at_the_next_run(db_sess
     db_session.flush()
     service.score_all(db_session, as_of=AS_OF, train=True)
     assert not service.awaits_scoring(db_session, person_id=small_register["members"][0], as_of=AS_OF)
-    service.create_override(db_session, person_id=newcomer, include=True, reason="intelligence: county lines",
-                            until=dt.date(2019, 6, 30), user="sgt.a")
+    made = service.create_override(db_session, person_id=newcomer, include=True, reason="intelligence: county lines",
+                                   until=dt.date(2019, 6, 30), user="sgt.a")
+    service.approve_override(db_session, override_id=made.id, approver="insp.b")
     assert service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
     assert newcomer not in {r.person_id for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
     service.score_all(db_session, as_of=AS_OF, train=True)
@@ -182,7 +185,7 @@ def test_override_approval_needs_a_second_person(db_session, small_register):
         service.approve_override(db_session, override_id=o.id, approver="sgt.a")
     assert service.approve_override(db_session, override_id=o.id, approver="insp.b").approved_by == "insp.b"
     with pytest.raises(UserError, match="on or after"):
-        service.create_override(db_session, person_id=small_register["ids"][0], include=True, reason="x",
+        service.create_override(db_session, person_id=small_register["ids"][0], include=False, reason="ended already",
                                 until=dt.date(2018, 1, 1), user="sgt.a")
 
 

@@ -90,6 +90,7 @@ def test_analysts_see_that_an_override_exists_but_not_its_words_or_officers(logi
     made = login("om_lbm").post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False,
                                                           "reason": reason, "until": until})
     assert made.status_code == 201, made.text
+    assert login("sup_lbm").post(f"/api/v1/overrides/{made.json()['id']}/approve").status_code == 200
     analyst = login("analyst")
     body = analyst.get("/api/v1/selection/BN").json()
     text = str(body) + analyst.get("/selection/BN").text
@@ -103,12 +104,12 @@ def test_analysts_see_that_an_override_exists_but_not_its_words_or_officers(logi
 def test_an_override_runs_from_the_apps_date_and_must_not_end_before_it(login, scored, web_db):
     engine, _ = web_db
     om = login("om_lbm")
-    past = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved",
+    past = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved away",
                                               "until": (sample.AS_OF - dt.timedelta(days=1)).isoformat()})
     assert past.status_code == 400
     with session_scope(engine) as session:
         assert not audit.search(session, action="write"), "a refused override is not logged as written"
-    made = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved",
+    made = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False, "reason": "moved away",
                                               "until": sample.AS_OF.isoformat()})
     assert made.status_code == 201 and made.json()["valid_from"] == sample.AS_OF.isoformat()
 
@@ -127,7 +128,7 @@ def test_approving_an_out_of_scope_override_is_logged_as_denied(login, scored, w
     engine, _ = web_db
     until = (sample.AS_OF + dt.timedelta(days=60)).isoformat()
     made = login("om_lws").post("/api/v1/overrides", json={"person_id": scored.walsall, "include": False,
-                                                          "reason": "moved", "until": until})
+                                                          "reason": "moved away", "until": until})
     assert made.status_code == 201, made.text
     assert login("sup_lbm").post(f"/api/v1/overrides/{made.json()['id']}/approve").status_code == 404
     with session_scope(engine) as session:

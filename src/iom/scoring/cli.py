@@ -110,24 +110,53 @@ def override(
         row = flows.propose_override(access, person_id=who.id, include=include, reason=reason, until=until.date())
         waiting = include and service.awaits_scoring(access.session, person_id=who.id, as_of=row.valid_from)
     console.print(f"override #{row.id}: {'include' if include else 'exclude'} {pseudo} from "
-                  f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}")
+                  f"{row.valid_from} until {row.until} ({row.reason}) by {row.created_by}"
+                  + ("; awaiting approval (`iom approve-override`)" if row.state == "pending" else ""))
     if waiting:
         console.print(f"{pseudo} has no stored score for {row.valid_from}: run `iom score` to bring them into the selection")
 
 
-def revoke_override(
-    ctx: typer.Context,
-    override_id: int = typer.Argument(..., help="The override's number (printed when it was made)."),
-    user: str = user_option("Who revokes it."),
-    purpose: str = purpose_option("selection override (CLI)"),
-) -> None:
-    """End an override now: later selections no longer apply it."""
+def _decide(ctx: typer.Context, *, user: str, purpose: str, decide) -> None:
     from iom.casefile.commands import command_access
-    from iom.scoring import flows
 
     with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
-        row = flows.revoke_override(access, override_id=override_id)
-    console.print(f"override #{row.id} revoked by {row.revoked_by} at {row.revoked_at:%Y-%m-%d %H:%M} UTC")
+        row = decide(access)
+    by = {"approved": row.approved_by, "rejected": row.rejected_by, "revoked": row.revoked_by}.get(row.state, "")
+    console.print(f"override #{row.id} {row.state} by {by}"
+                  + (f" at {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.state == "revoked" else "")
+                  + (f": {row.decision_reason}" if row.decision_reason else ""))
+
+
+OVERRIDE_ID = typer.Argument(..., help="The override's number (printed when it was made).")
+DECISION_REASON = typer.Option(..., "--reason", help="Why (mandatory, at least 10 characters).")
+
+
+def approve_override(ctx: typer.Context, override_id: int = OVERRIDE_ID, user: str = user_option("Who approves it."),
+                     purpose: str = purpose_option("supervision and approval (CLI)")) -> None:
+    """Approve an override someone else made: it takes effect in the next selection."""
+    from iom.scoring import flows
+
+    _decide(ctx, user=user, purpose=purpose, decide=lambda a: flows.approve_override(a, override_id=override_id))
+
+
+def reject_override(ctx: typer.Context, override_id: int = OVERRIDE_ID, reason: str = DECISION_REASON,
+                    user: str = user_option("Who rejects it."),
+                    purpose: str = purpose_option("supervision and approval (CLI)")) -> None:
+    """Reject an override awaiting approval, saying why: it never takes effect."""
+    from iom.scoring import flows
+
+    _decide(ctx, user=user, purpose=purpose,
+            decide=lambda a: flows.reject_override(a, override_id=override_id, reason=reason))
+
+
+def revoke_override(ctx: typer.Context, override_id: int = OVERRIDE_ID, reason: str = DECISION_REASON,
+                    user: str = user_option("Who revokes it."),
+                    purpose: str = purpose_option("selection override (CLI)")) -> None:
+    """End an override now, saying why: later selections no longer apply it."""
+    from iom.scoring import flows
+
+    _decide(ctx, user=user, purpose=purpose,
+            decide=lambda a: flows.revoke_override(a, override_id=override_id, reason=reason))
 
 
 def explain(
@@ -261,6 +290,8 @@ def register(app: typer.Typer) -> None:
     app.command()(score)
     app.command("select")(select_cmd)
     app.command()(override)
+    app.command("approve-override")(approve_override)
+    app.command("reject-override")(reject_override)
     app.command("revoke-override")(revoke_override)
     app.command()(explain)
     model_app = typer.Typer(help="The force-trained reoffending model.", no_args_is_help=True)

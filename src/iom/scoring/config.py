@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from iom.config import Settings
 from iom.errors import UserError
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -74,7 +75,6 @@ class Selection(BaseModel):
     risk_weight: float = Field(ge=0)
     vulnerability_weight: float = Field(ge=0)
     exit_after_months: int = Field(gt=0)
-    overrides_need_approval: bool = False
 
 
 class ModelSettings(BaseModel):
@@ -120,10 +120,37 @@ def load_config(name_or_path: str | Path | None = None) -> ScoringConfig:
         return parse_config(path.read_text(), source=str(path))
     if (DATA_DIR / f"{name_or_path}.toml").exists():
         return _shipped(str(name_or_path))
-    known = ", ".join(p.stem for p in sorted(DATA_DIR.glob("*.toml")))
+    known = ", ".join(p.stem for p in sorted(DATA_DIR.glob("scoring-*.toml")))
     raise UserError(f"no scoring config {str(name_or_path)!r}: give a .toml file or one of {known}")
 
 
 @lru_cache
 def _shipped(name: str) -> ScoringConfig:
     return parse_config((DATA_DIR / f"{name}.toml").read_text(), source=f"{name}.toml")
+
+
+class OverridePolicy(BaseModel):
+    """What an override must meet (``data/override-policy-v1.toml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    source: str
+    need_approval: bool = True
+    reason_min_chars: int = Field(ge=1)
+    max_months_ahead: int = Field(ge=1)
+
+
+DEFAULT_OVERRIDE_POLICY = DATA_DIR / "override-policy-v1.toml"
+
+
+@lru_cache
+def override_policy(path: str | None = None) -> OverridePolicy:
+    """The policy in ``path``, else the setting ``IOM_OVERRIDE_POLICY``, else the shipped default."""
+    chosen = Path(path or Settings().override_policy or DEFAULT_OVERRIDE_POLICY)
+    try:
+        return OverridePolicy.model_validate(tomllib.loads(chosen.read_text()))
+    except OSError as exc:
+        raise UserError(f"cannot read the override policy {chosen}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise UserError(f"{chosen} is not a valid override policy: {exc}") from None

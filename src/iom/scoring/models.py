@@ -71,7 +71,8 @@ class Score(Base):
 class Override(Base):
     """Professional judgement: include or exclude someone until a date, with a reason.
 
-    Never deleted; revoking stamps who and when, so the history stays auditable."""
+    Pending until a second person approves or rejects it (the override policy); never deleted:
+    approving, rejecting and revoking stamp who, when and why, so the history stays auditable."""
 
     __tablename__ = "selection_overrides"
     __table_args__ = (CheckConstraint("length(reason) > 0", name="reason_given"),)
@@ -88,3 +89,15 @@ class Override(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[str | None] = mapped_column(String(80))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_by: Mapped[str | None] = mapped_column(String(80))
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Why it was rejected or revoked.
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.rejected_at is not None:
+            return "rejected"
+        return "approved" if self.approved_at is not None else "pending"

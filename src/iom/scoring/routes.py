@@ -13,7 +13,7 @@ from iom.casefile.deps import AccessDep
 from iom.errors import NotFound
 from iom.http.deps import CSRF
 from iom.http.pages import render
-from iom.http.schemas import MAX_ID, PROBLEMS, Text
+from iom.http.schemas import MAX_ID, PROBLEMS, PageNo, Text
 from iom.scoring import flows, views
 from iom.scoring.schemas import OverrideOut
 
@@ -21,6 +21,10 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
 #: The end date an override form offers: about a quarter.
 DEFAULT_DAYS = 91
+
+
+class DecisionIn(BaseModel):
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class OverrideIn(BaseModel):
@@ -71,11 +75,55 @@ def create_override_page(
 
 
 @pages.post("/overrides/{override_id}/approve", dependencies=CSRF)
-def approve_override_page(access: AccessDep, override_id: int, npu_code: Annotated[Text, Form(max_length=8)]) -> Response:
+def approve_override_page(access: AccessDep, override_id: int, npu_code: Annotated[Text, Form(max_length=8)] = "") -> Response:
+    """From a selection page (back to it) or the approvals queue (back to the queue)."""
     if not 1 <= override_id <= MAX_ID:
         raise NotFound(f"no override #{override_id}")
     flows.approve_override(access, override_id=override_id)
-    return RedirectResponse(f"/selection/{npu_code}#overrides", status_code=303)
+    return RedirectResponse(f"/selection/{npu_code}#overrides" if npu_code else "/approvals", status_code=303)
+
+
+@pages.get("/approvals")
+def approvals_page(request: Request, access: AccessDep, page: PageNo = 1,
+                   state: Annotated[str, Query(pattern="^(pending|approved|rejected|revoked)$")] = "pending") -> HTMLResponse:
+    """The approvals queue: overrides awaiting a decision on people in the reader's scope."""
+    found = views.overrides_queue(access, state=state, page=page, per_page=50)
+    return render(request, "scoring/approvals.html", access.user, found=found, pages=max(1, -(-found.total // found.per_page)))
+
+
+@pages.post("/overrides/{override_id}/reject", dependencies=CSRF)
+def reject_override_page(access: AccessDep, override_id: int, reason: Annotated[Text, Form(max_length=2000)]) -> Response:
+    if not 1 <= override_id <= MAX_ID:
+        raise NotFound(f"no override #{override_id}")
+    flows.reject_override(access, override_id=override_id, reason=reason)
+    return RedirectResponse("/approvals", status_code=303)
+
+
+@pages.post("/overrides/{override_id}/revoke", dependencies=CSRF)
+def revoke_override_page(access: AccessDep, override_id: int, reason: Annotated[Text, Form(max_length=2000)]) -> Response:
+    if not 1 <= override_id <= MAX_ID:
+        raise NotFound(f"no override #{override_id}")
+    flows.revoke_override(access, override_id=override_id, reason=reason)
+    return RedirectResponse("/approvals?state=approved", status_code=303)
+
+
+@api.get("/overrides", response_model=views.OverridePage, summary="Overrides in my scope by state (pending: the approvals queue)")
+def overrides(access: AccessDep, page: PageNo = 1,
+              per_page: Annotated[int, Query(ge=1, le=views.MAX_PER_PAGE)] = 50,
+              state: Annotated[str, Query(pattern="^(pending|approved|rejected|revoked)$")] = "pending") -> views.OverridePage:
+    return views.overrides_queue(access, state=state, page=page, per_page=per_page)
+
+
+@api.post("/overrides/{override_id}/reject", response_model=OverrideOut, dependencies=CSRF,
+          summary="Reject an override, with a reason (supervisors; not your own)")
+def reject_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn) -> OverrideOut:
+    return flows.reject_override(access, override_id=override_id, reason=body.reason)
+
+
+@api.post("/overrides/{override_id}/revoke", response_model=OverrideOut, dependencies=CSRF,
+          summary="Revoke an override now, with a reason")
+def revoke_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn) -> OverrideOut:
+    return flows.revoke_override(access, override_id=override_id, reason=body.reason)
 
 
 @api.get("/selection/{npu_code}", response_model=views.Selection, summary="Ranked selection for an NPU (stored scores)")

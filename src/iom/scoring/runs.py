@@ -19,7 +19,7 @@ from iom.scoring.data import (
     member_ids,
 )
 from iom.scoring.models import Score, ScoreRun, ScoringModel
-from iom.scoring.overrides import active_overrides
+from iom.scoring.overrides import live_override_people
 from iom.scoring.training import model_for
 
 
@@ -37,8 +37,8 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
     reg = load_register(session, config)
     members = member_ids(session, as_of)
     model_row, trained = model_for(session, reg, config, as_of, train=train)
-    overrides = active_overrides(session, as_of, config)
-    scores = compute_scores(reg, config, as_of, members=members, extra_ids=overrides.keys(), model=trained)
+    overridden = live_override_people(session, as_of)
+    scores = compute_scores(reg, config, as_of, members=members, extra_ids=overridden, model=trained)
     run = find_run(session, as_of, config)
     if run is None:
         run = ScoreRun(as_of=as_of, config_version=config.version)

@@ -46,6 +46,10 @@ class OverrideOut(BaseModel):
     approved_at: dt.datetime | None = None
     revoked_by: str | None = None
     revoked_at: dt.datetime | None = None
+    rejected_by: str | None = None
+    rejected_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    state: Literal["pending", "approved", "rejected", "revoked"] = "pending"
 
 
 class Explanation(BaseModel):

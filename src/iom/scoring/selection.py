@@ -49,7 +49,7 @@ def selection_rows(session: Session, *, npu_code: str, as_of: dt.date, config=No
     df = stored_scores(session, run, npu_code=npu_code)
     if df.empty:
         return []
-    overrides = active_overrides(session, as_of, config, df.index)
+    overrides = active_overrides(session, as_of, df.index)
     df = df.sort_values(["composite", "rfg", "harm_days", "pseudo_id"], ascending=[False, False, False, True])
     df["rank"] = np.arange(1, len(df) + 1)
     quiet_since = months_before(as_of, config.selection.exit_after_months)

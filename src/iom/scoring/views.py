@@ -6,17 +6,19 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from iom.casefile.access import Access, RecordContext
 from iom.casefile.schemas import TimelineEvent
 from iom.errors import NotFound, UserError
+from iom.register.models import Person
 from iom.scoring import service
 from iom.scoring.models import Override
 from iom.scoring.schemas import Explanation, ExplanationPart, OverrideOut, SelectionRow
+from iom.security import scope
 
 #: Override fields that are free text or name officers: not for pseudonymised readers.
-OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by")
+OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by", "rejected_by", "decision_reason")
 WITHHELD = "withheld"
 
 
@@ -97,3 +99,41 @@ def _pseudonymise_row(row: SelectionRow) -> SelectionRow:
 
 #: The record's ``scores`` field.
 ScoreList = list[Explanation]
+
+
+class OverridePage(BaseModel):
+    state: str
+    total: int
+    page: int
+    per_page: int
+    items: list[OverrideOut]
+
+
+MAX_PER_PAGE = 200
+
+
+def overrides_queue(access: Access, *, state: str = "pending", page: int = 1, per_page: int = 50) -> OverridePage:
+    """Overrides on people in the reader's scope in one state (pending: the approvals queue),
+    oldest first, one page at a time; audited as a search, by count."""
+    if state not in STATES:
+        raise UserError(f"state must be one of {', '.join(STATES)}")
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+    query = (select(Override).join(Person, Person.id == Override.person_id)
+             .where(scope.in_scope(access.user, access.as_of), STATES[state]))
+    total = access.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = access.session.scalars(query.order_by(Override.created_at, Override.id)
+                                  .offset((page - 1) * per_page).limit(per_page))
+    items = [OverrideOut.model_validate(r) for r in rows]
+    if access.user.pseudonymised:
+        items = [_pseudonymised(o) for o in items]
+    access.log("search", "override", state=state, page=page, total=total, overrides=[o.id for o in items])
+    return OverridePage(state=state, total=total, page=page, per_page=per_page, items=items)
+
+
+STATES = {
+    "pending": (Override.approved_at.is_(None) & Override.rejected_at.is_(None) & Override.revoked_at.is_(None)),
+    "approved": (Override.approved_at.is_not(None) & Override.revoked_at.is_(None)),
+    "rejected": Override.rejected_at.is_not(None),
+    "revoked": Override.revoked_at.is_not(None),
+}

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iom.db import make_engine
-from iom.errors import NotFound, UserError
+from iom.errors import Conflict, NotFound, UserError
 from iom.http.deps import SESSION_HOURS, CsrfError, NotAuthenticated, csrf_token
 from iom.http.pages import templates
 from iom.plugins import contributions, resolve
@@ -155,6 +155,10 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, "Not Found", str(exc))
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> Response:
+        return _error(request, 409, "Conflict", str(exc))
 
     @app.exception_handler(users.LoginRefused)
     async def _refused(request: Request, exc: users.LoginRefused) -> Response:

@@ -111,3 +111,13 @@ def test_of_two_people_approving_at_once_one_wins_and_the_other_is_told(fresh_en
         second.close()
     with session_scope(fresh_engine) as session:
         assert service.get_override(session, made.id).approved_by == "insp.b"
+
+
+def test_a_selection_page_is_the_same_rows_as_the_whole_list_with_their_explanations(db_session, small_register):
+    whole = service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)
+    assert len(whole) > 20
+    rows, total, counts = service.selection_page(db_session, npu_code="BN", as_of=AS_OF, page=2, per_page=10)
+    assert total == len(whole) and rows == whole[10:20]
+    assert counts == {d: sum(r.decision == d for r in whole) for d in ("adopt", "keep", "exit")}
+    last, _, _ = service.selection_page(db_session, npu_code="BN", as_of=AS_OF, page=total // 10 + 2, per_page=10)
+    assert last == []

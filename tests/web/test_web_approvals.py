@@ -70,3 +70,12 @@ def test_a_rejection_needs_a_reason_and_the_override_never_applies(login, scored
     assert _decision(om, scored.birmingham) == before
     assert sup.get("/api/v1/overrides").json()["total"] == 0
     assert "still lives in BN" in sup.get("/approvals", params={"state": "rejected"}).text
+
+
+def test_the_selection_api_pages_and_says_how_many(login, scored):
+    om = login("om_lbm")
+    first = om.get("/api/v1/selection/BN", params={"per_page": 1}).json()
+    assert first["total"] >= 1 and len(first["rows"]) == 1 and first["page"] == 1
+    beyond = om.get("/api/v1/selection/BN", params={"per_page": 1, "page": first["total"] + 1}).json()
+    assert beyond["rows"] == [] and beyond["total"] == first["total"]
+    assert om.get("/api/v1/selection/BN", params={"per_page": 500}).status_code == 422

@@ -43,10 +43,11 @@ def selection_index(request: Request, access: AccessDep) -> HTMLResponse:
 
 
 @pages.get("/selection/{npu_code}")
-def selection_page(request: Request, access: AccessDep, npu_code: str) -> HTMLResponse:
-    found = views.selection(access, npu_code[:8])
+def selection_page(request: Request, access: AccessDep, npu_code: str, page: PageNo = 1) -> HTMLResponse:
+    found = views.selection(access, npu_code[:8], page=page, per_page=50)
     return render(request, "scoring/selection.html", access.user, npu=npu_code,
-                  rows=found.rows if found.scores_stored else None, overrides=found.overrides,
+                  rows=found.rows if found.scores_stored else None, overrides=found.overrides, found=found,
+                  pages=max(1, -(-found.total // found.per_page)),
                   default_until=access.as_of + dt.timedelta(days=DEFAULT_DAYS))
 
 
@@ -127,8 +128,9 @@ def revoke_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le
 
 
 @api.get("/selection/{npu_code}", response_model=views.Selection, summary="Ranked selection for an NPU (stored scores)")
-def selection(access: AccessDep, npu_code: Annotated[str, Path(min_length=1, max_length=8)]) -> views.Selection:
-    return views.selection(access, npu_code)
+def selection(access: AccessDep, npu_code: Annotated[str, Path(min_length=1, max_length=8)], page: PageNo = 1,
+              per_page: Annotated[int, Query(ge=1, le=views.MAX_PER_PAGE)] = 50) -> views.Selection:
+    return views.selection(access, npu_code, page=page, per_page=per_page)
 
 
 @api.post("/overrides", response_model=OverrideOut, status_code=201, dependencies=CSRF,

@@ -88,3 +88,19 @@ def selection_rows(session: Session, *, npu_code: str, as_of: dt.date, config=No
         ))
     rows.sort(key=lambda r: (r["decision"] == "exit", r["rank"]))
     return rows
+
+
+def selection_page(session: Session, *, npu_code: str, as_of: dt.date, page: int, per_page: int,
+                   config=None) -> tuple[list[SelectionRow], int, dict[str, int]]:
+    """One page of ``select_for_npu`` (explanations built for that page only), the number of
+    rows in all, and how many are adopt, keep and exit."""
+    config = as_config(config)
+    rows = selection_rows(session, npu_code=npu_code, as_of=as_of, config=config, explain=False)
+    counts = {d: sum(r["decision"] == d for r in rows) for d in ("adopt", "keep", "exit")}
+    window = rows[(page - 1) * per_page: page * per_page]
+    parts = {}
+    if window:
+        run = get_run(session, as_of=as_of, config=config)
+        stored = stored_scores(session, run, person_ids=[r["person_id"] for r in window])
+        parts = explanation_parts(session, config, as_of, stored)
+    return [SelectionRow(**{**r, "explanation": parts.get(r["person_id"], [])}) for r in window], len(rows), counts

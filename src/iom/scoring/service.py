@@ -24,7 +24,7 @@ from iom.scoring.overrides import (
 )
 from iom.scoring.config import override_policy
 from iom.scoring.runs import awaits_scoring, find_run, get_run, score_all, stored_run, stored_scores
-from iom.scoring.selection import npu_capacity, npu_codes_with_capacity, select_for_npu, selection_rows
+from iom.scoring.selection import npu_capacity, npu_codes_with_capacity, select_for_npu, selection_page, selection_rows
 from iom.scoring.training import ALGORITHM, NoModel, reference_date_or_none, model_for, model_report, store_model, train_model
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "reject_override", "composite_parts", "compute_scores", "create_override", "crime_parts_frame", "explain",
     "explanation_parts", "find_run", "get_override", "get_run", "reference_date_or_none", "list_overrides", "matrix_scores",
     "model_for", "model_report", "npu_capacity", "npu_codes_with_capacity", "revoke_override", "score_all",
-    "select_for_npu", "selection_rows", "store_model", "stored_run", "stored_scores", "train_model",
+    "select_for_npu", "selection_page", "selection_rows", "store_model", "stored_run", "stored_scores", "train_model",
 ]

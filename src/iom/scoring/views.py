@@ -20,13 +20,21 @@ from iom.security import scope
 #: Override fields that are free text or name officers: not for pseudonymised readers.
 OVERRIDE_WORDS = ("reason", "created_by", "approved_by", "revoked_by", "rejected_by", "decision_reason")
 WITHHELD = "withheld"
+#: The most rows any list here returns at once.
+MAX_PER_PAGE = 200
 
 
 class Selection(BaseModel):
     npu: str
     as_of: dt.date
     scores_stored: bool
+    #: Rows in the whole list, and how many of them are adopt, keep and exit.
+    total: int = 0
+    decisions: dict[str, int] = {}
+    page: int = 1
+    per_page: int = 50
     rows: list[SelectionRow]
+    #: Overrides on the people of this page (the approvals queue lists them all).
     overrides: list[OverrideOut]
 
 
@@ -71,13 +79,18 @@ def require_npu(access: Access, npu_code: str) -> None:
         raise NotFound(f"no NPU {npu_code!r} in your scope")
 
 
-def selection(access: Access, npu_code: str) -> Selection:
-    """An NPU's ranked selection (stored scores) and its overrides, audited as a search;
-    NPUs outside the reader's scope are not found."""
+def selection(access: Access, npu_code: str, *, page: int = 1, per_page: int = 50) -> Selection:
+    """One page of an NPU's ranked selection (stored scores) and the overrides on its people,
+    audited as a search of that page; NPUs outside the reader's scope are not found."""
     require_npu(access, npu_code)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     stored = service.stored_run(access.session, as_of=access.as_of) is not None
-    rows = service.select_for_npu(access.session, npu_code=npu_code, as_of=access.as_of) if stored else []
-    overrides = [OverrideOut.model_validate(o) for o in service.list_overrides(access.session, npu_code=npu_code)]
+    rows, total, decisions = (service.selection_page(access.session, npu_code=npu_code, as_of=access.as_of, page=page,
+                                                     per_page=per_page) if stored else ([], 0, {}))
+    on_page = {r.person_id for r in rows}
+    overrides = [OverrideOut.model_validate(o) for o in service.list_overrides(access.session, npu_code=npu_code)
+                 if o.person_id in on_page]
     if not access.user.can("read_restricted"):
         restricted = access.restricted_among([r.person_id for r in rows])
         rows = [r.model_copy(update={"explanation": _hide_crimes(r.explanation)}) if r.person_id in restricted else r
@@ -85,8 +98,9 @@ def selection(access: Access, npu_code: str) -> Selection:
     if access.user.pseudonymised:
         rows = [_pseudonymise_row(r) for r in rows]
         overrides = [_pseudonymised(o) for o in overrides]
-    access.log("search", "selection", npu=npu_code, people=[r.person_id for r in rows])
-    return Selection(npu=npu_code, as_of=access.as_of, scores_stored=stored, rows=rows, overrides=overrides)
+    access.log("search", "selection", npu=npu_code, page=page, total=total, people=[r.person_id for r in rows])
+    return Selection(npu=npu_code, as_of=access.as_of, scores_stored=stored, total=total, decisions=decisions, page=page,
+                     per_page=per_page, rows=rows, overrides=overrides)
 
 
 def _pseudonymise_row(row: SelectionRow) -> SelectionRow:
@@ -108,8 +122,6 @@ class OverridePage(BaseModel):
     per_page: int
     items: list[OverrideOut]
 
-
-MAX_PER_PAGE = 200
 
 
 def overrides_queue(access: Access, *, state: str = "pending", page: int = 1, per_page: int = 50) -> OverridePage:

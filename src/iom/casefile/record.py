@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from iom.casefile import schemas
@@ -65,6 +65,34 @@ def _flags(session: Session, person_ids: list[int], as_of: dt.date) -> dict[int,
     return {pid: sorted(values) for pid, values in flags.items()}
 
 
+#: Caseload orders: each a key over (person, risk level, risk since).
+SORTS = ("risk", "name", "pseudonym", "next_review")
+
+
+def _matches(text: str, user: Principal):
+    """Id, pseudonym, or (not for pseudonymised readers: no oracle on names) part of a name."""
+    found = [func.upper(Person.pseudo_id) == text.upper()]
+    if text.isdigit() and len(text) < 10:
+        found.append(Person.id == int(text))
+    if not user.pseudonymised:
+        like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+        found.append(func.lower(Person.family_name + " " + Person.given_name).like(like))
+        found.append(func.lower(Person.given_name + " " + Person.family_name).like(like))
+    return or_(*found)
+
+
+def _sort_key(sort: str, user: Principal):
+    risk = lambda k: RISK_ORDER.get(k.level, len(RISK_ORDER))  # noqa: E731
+    name = (lambda k: (k.pseudo_id,)) if user.pseudonymised else (lambda k: (k.family_name, k.given_name, k.id))  # noqa: E731
+    review = lambda k: _next_review(k.level, k.effective_from) or dt.date.max  # noqa: E731
+    return {
+        "risk": lambda k: (risk(k), *name(k)),
+        "name": name,
+        "pseudonym": lambda k: (k.pseudo_id,),
+        "next_review": lambda k: (review(k), risk(k), *name(k)),
+    }[sort]
+
+
 def caseload(
     session: Session,
     user: Principal,
@@ -73,17 +101,23 @@ def caseload(
     risk: str | None = None,
     classification: str | None = None,
     npu: str | None = None,
+    q: str | None = None,
+    sort: str = "risk",
     page: int = 1,
     per_page: int = 50,
 ) -> schemas.CaseloadPage:
-    """Current cohort members in the user's scope, highest risk first, one page at a time."""
+    """Current cohort members in the user's scope, one page at a time: highest risk first, or
+    by name, pseudonym or next review (``SORTS``). ``q`` finds a person by id, pseudonym or
+    (for readers who see names) part of a name; codes are matched whatever their case."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     if risk is not None and risk not in RISK_ORDER:
         raise UserError(f"risk must be one of {', '.join(RISK_ORDER)}")
+    if sort not in SORTS:
+        raise UserError(f"sort must be one of {', '.join(SORTS)}")
     members = active_memberships(as_of)
     if classification:
-        members = members.where(CohortMembership.classification_code == classification)
+        members = members.where(func.upper(CohortMembership.classification_code) == classification.strip().upper())
     member_ids = select(members.subquery().c.person_id)
     latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
     latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
@@ -97,13 +131,12 @@ def caseload(
     if risk:
         query = query.where(latest_risk.c.level == risk)
     if npu:
-        query = query.where(Person.home_npu == npu)
+        query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
+    if q and q.strip():
+        query = query.where(_matches(q.strip(), user))
     # One pass over the scoped members gives the total and the order; only the page is loaded.
     keys = session.execute(query).all()
-    if user.pseudonymised:
-        keys.sort(key=lambda k: (RISK_ORDER.get(k.level, len(RISK_ORDER)), k.pseudo_id))
-    else:
-        keys.sort(key=lambda k: (RISK_ORDER.get(k.level, len(RISK_ORDER)), k.family_name, k.given_name, k.id))
+    keys.sort(key=_sort_key(sort, user))
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]
     loaded = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([k.id for k in window])))} if window else {}

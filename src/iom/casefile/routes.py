@@ -30,14 +30,19 @@ def caseload_page(
     request: Request, access: AccessDep, page: PageNo = 1,
     risk: Annotated[str | None, Query(max_length=8)] = None,
     classification: Annotated[str | None, Query(max_length=12)] = None,
+    npu: Annotated[str | None, Query(max_length=8)] = None,
+    q: Annotated[str | None, Query(max_length=80)] = None,
+    sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
 ) -> HTMLResponse:
     access.require("read_people", "this role has no caseload")
     risk = risk or None
     classification = classification or None
-    result = access.caseload(risk=risk, classification=classification, page=page, per_page=50)
+    filters = {"risk": risk, "classification": classification, "npu": npu or None, "q": (q or "").strip() or None,
+               "sort": sort}
+    result = access.caseload(**filters, page=page, per_page=50)
     pages_total = max(1, -(-result.total // result.per_page))
     return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
-                  classification=classification)
+                  classification=classification, filters=filters, sorts=record.SORTS)
 
 
 @pages.get("/people/{person_id}")
@@ -67,8 +72,11 @@ def caseload(
     risk: Annotated[str | None, Query(pattern="^(High|Medium|Low)$")] = None,
     classification: Annotated[str | None, Query(max_length=12)] = None,
     npu: Annotated[str | None, Query(max_length=8)] = None,
+    q: Annotated[str | None, Query(max_length=80, description="Id, pseudonym or part of a name")] = None,
+    sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
 ) -> schemas.CaseloadPage:
-    return access.caseload(risk=risk, classification=classification, npu=npu, page=page, per_page=per_page)
+    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, sort=sort, page=page,
+                           per_page=per_page)
 
 
 @api.get("/dashboard", response_model=schemas.Dashboard, summary="Unit dashboard figures")

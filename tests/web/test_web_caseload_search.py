@@ -1,0 +1,39 @@
+"""Finding people in a caseload: by surname, pseudonym or id, within scope and audited; codes
+whatever their case; sorted on request."""
+
+from __future__ import annotations
+
+from iom.db import session_scope
+from iom.security import audit
+
+
+def _ids(client, **params):
+    body = client.get("/api/v1/caseload", params=params).json()
+    return [row["id"] for row in body["items"]]
+
+
+def test_search_by_surname_pseudonym_or_id_stays_in_scope(login, people, web_db):
+    engine, _ = web_db
+    om = login("om_lbm")
+    assert _ids(om, q="quarterm") == [people.birmingham]  # part of a surname, any case
+    assert _ids(om, q="zebedee quartermaine") == [people.birmingham]
+    assert _ids(om, q="pseudo0001") == [people.birmingham]
+    assert _ids(om, q=str(people.birmingham)) == [people.birmingham]
+    assert _ids(login("om_lws"), q="quartermaine") == []  # out of scope: not found
+    analyst = login("analyst")
+    assert _ids(analyst, q="quartermaine") == []  # no names for pseudonymised readers
+    assert _ids(analyst, q="PSEUDO0001") == [people.birmingham]
+    with session_scope(engine) as session:
+        searches = [e for e in audit.search(session, action="search") if e.username == "om_lbm"]
+    assert any('"q":"quarterm"' in e.detail for e in searches)
+
+
+def test_classification_and_npu_match_whatever_their_case_and_sorting_is_honoured(login, people):
+    om = login("om_lbm")
+    upper = _ids(om, classification="BURGLARY")
+    assert upper == [people.birmingham] and _ids(om, classification="Burglary") == upper
+    assert _ids(om, npu="bn") == _ids(om, npu="BN")
+    by_name = om.get("/api/v1/caseload", params={"sort": "name"}).json()["items"]
+    names = [r["name"].split()[-1] for r in by_name]
+    assert names == sorted(names)
+    assert om.get("/api/v1/caseload", params={"sort": "shoe size"}).status_code == 422

@@ -61,6 +61,8 @@ class Domain:
     #: ... or read fresh on every view (for data that changes without a version bump).
     live_timeline: tuple[str, ...] = ()
     record_parts: tuple[RecordPart, ...] = ()
+    #: ``items(access: Access) -> list[AttentionItem]``: what needs attention, atop the caseload.
+    attention: tuple[str, ...] = ()
     #: ``{kind name: iom.register.importer.Kind}`` for ``iom import``.
     import_kinds: str | None = None
     #: ``list[ReferenceTable]`` loaded by ``iom init``.

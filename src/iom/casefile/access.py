@@ -130,6 +130,14 @@ class Access:
                  people=[row.id for row in page.items])
         return page
 
+    def attention(self) -> list[schemas.AttentionItem]:
+        """What needs attention in the reader's scope: the register's (reviews, adoptions, risk
+        changes) and every domain's (``Domain.attention``)."""
+        self.require("read_people", "this role has no caseload")
+        items = self.kept(("attention", self.as_of, scope.view_key(self.user)),
+                          lambda: record.attention(self.session, self.user, as_of=self.as_of))
+        return [*items, *(item for source in contributions("attention") for item in resolve(source)(self))]
+
     def dashboard(self) -> schemas.Dashboard:
         self.require("read_people", "this role has no unit dashboard")
         return record.dashboard(self.session, self.user, as_of=self.as_of)

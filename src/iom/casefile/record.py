@@ -93,6 +93,71 @@ def _sort_key(sort: str, user: Principal):
     }[sort]
 
 
+#: What needs attention, in the order it is shown (``attention``).
+NEEDS = {
+    "overdue": "Reviews overdue",
+    "due_this_week": "Reviews due in the next 7 days",
+    "new_this_month": "Adopted this month",
+    "risk_changed": "Risk level changed in the last 28 days",
+}
+RISK_CHANGE_DAYS = 28
+DUE_SOON_DAYS = 7
+
+
+def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None, classification=None, npu=None,
+                 q=None) -> list:
+    """One row per current cohort member in scope (the filters applied): ids and names, the
+    latest risk level and its date, the managing LOMU and the latest adoption."""
+    members = active_memberships(as_of)
+    if classification:
+        members = members.where(func.upper(CohortMembership.classification_code) == classification.strip().upper())
+    members = members.subquery()
+    adopted = (select(members.c.person_id, func.max(members.c.adopted_on).label("adopted_on"))
+               .group_by(members.c.person_id).subquery())
+    latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
+    latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
+    query = (
+        select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
+               latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code, adopted.c.adopted_on)
+        .join(adopted, adopted.c.person_id == Person.id)
+        .where(scope.in_scope(user, as_of, managed=latest_mgmt))
+        .outerjoin(latest_risk, latest_risk.c.person_id == Person.id)
+        .outerjoin(latest_mgmt, latest_mgmt.c.person_id == Person.id)
+    )
+    if risk:
+        query = query.where(latest_risk.c.level == risk)
+    if npu:
+        query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
+    if q and q.strip():
+        query = query.where(_matches(q.strip(), user))
+    return session.execute(query).all()
+
+
+def _needs(key, as_of: dt.date) -> set[str]:
+    found = set()
+    due = _next_review(key.level, key.effective_from)
+    if due is not None and due < as_of:
+        found.add("overdue")
+    elif due is not None and due <= as_of + dt.timedelta(days=DUE_SOON_DAYS):
+        found.add("due_this_week")
+    if key.adopted_on is not None and key.adopted_on >= as_of.replace(day=1):
+        found.add("new_this_month")
+    if key.effective_from is not None and key.effective_from > as_of - dt.timedelta(days=RISK_CHANGE_DAYS):
+        found.add("risk_changed")
+    return found
+
+
+def attention(session: Session, user: Principal, *, as_of: dt.date) -> list[schemas.AttentionItem]:
+    """How many current members in scope need each kind of attention, each a link to them."""
+    counts = dict.fromkeys(NEEDS, 0)
+    for key in _member_keys(session, user, as_of=as_of):
+        for need in _needs(key, as_of):
+            counts[need] += 1
+    return [schemas.AttentionItem(key=need, label=label, count=counts[need], href=f"/caseload?need={need}",
+                                  severity="overdue" if need == "overdue" else "info")
+            for need, label in NEEDS.items()]
+
+
 def caseload(
     session: Session,
     user: Principal,
@@ -102,6 +167,7 @@ def caseload(
     classification: str | None = None,
     npu: str | None = None,
     q: str | None = None,
+    need: str | None = None,
     sort: str = "risk",
     page: int = 1,
     per_page: int = 50,
@@ -115,27 +181,11 @@ def caseload(
         raise UserError(f"risk must be one of {', '.join(RISK_ORDER)}")
     if sort not in SORTS:
         raise UserError(f"sort must be one of {', '.join(SORTS)}")
-    members = active_memberships(as_of)
-    if classification:
-        members = members.where(func.upper(CohortMembership.classification_code) == classification.strip().upper())
-    member_ids = select(members.subquery().c.person_id)
-    latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
-    latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
-    query = (
-        select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
-               latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code)
-        .where(scope.in_scope(user, as_of, managed=latest_mgmt), Person.id.in_(member_ids))
-        .outerjoin(latest_risk, latest_risk.c.person_id == Person.id)
-        .outerjoin(latest_mgmt, latest_mgmt.c.person_id == Person.id)
-    )
-    if risk:
-        query = query.where(latest_risk.c.level == risk)
-    if npu:
-        query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
-    if q and q.strip():
-        query = query.where(_matches(q.strip(), user))
-    # One pass over the scoped members gives the total and the order; only the page is loaded.
-    keys = session.execute(query).all()
+    if need is not None and need not in NEEDS:
+        raise UserError(f"need must be one of {', '.join(NEEDS)}")
+    keys = _member_keys(session, user, as_of=as_of, risk=risk, classification=classification, npu=npu, q=q)
+    if need is not None:
+        keys = [k for k in keys if need in _needs(k, as_of)]
     keys.sort(key=_sort_key(sort, user))
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]
@@ -172,6 +222,7 @@ def caseload(
                 risk=level,
                 risk_since=since,
                 next_review=_next_review(level, since),
+                overdue=bool(since) and _next_review(level, since) < as_of,
                 flags=sorted(person_flags),
             )
         )

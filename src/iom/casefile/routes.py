@@ -33,16 +33,18 @@ def caseload_page(
     npu: Annotated[str | None, Query(max_length=8)] = None,
     q: Annotated[str | None, Query(max_length=80)] = None,
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
+    need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
 ) -> HTMLResponse:
     access.require("read_people", "this role has no caseload")
     risk = risk or None
     classification = classification or None
     filters = {"risk": risk, "classification": classification, "npu": npu or None, "q": (q or "").strip() or None,
-               "sort": sort}
+               "need": need or None, "sort": sort}
     result = access.caseload(**filters, page=page, per_page=50)
     pages_total = max(1, -(-result.total // result.per_page))
     return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
-                  classification=classification, filters=filters, sorts=record.SORTS)
+                  classification=classification, filters=filters, sorts=record.SORTS, attention=access.attention(),
+                  needs=record.NEEDS)
 
 
 @pages.get("/people/{person_id}")
@@ -74,9 +76,15 @@ def caseload(
     npu: Annotated[str | None, Query(max_length=8)] = None,
     q: Annotated[str | None, Query(max_length=80, description="Id, pseudonym or part of a name")] = None,
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
+    need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
 ) -> schemas.CaseloadPage:
-    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, sort=sort, page=page,
+    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, need=need, sort=sort, page=page,
                            per_page=per_page)
+
+
+@api.get("/attention", response_model=list[schemas.AttentionItem], summary="What needs attention in my scope")
+def attention(access: AccessDep) -> list[schemas.AttentionItem]:
+    return access.attention()
 
 
 @api.get("/dashboard", response_model=schemas.Dashboard, summary="Unit dashboard figures")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, create_model
 
@@ -22,7 +22,19 @@ class CaseloadRow(BaseModel):
     risk: str | None
     risk_since: dt.date | None
     next_review: dt.date | None
+    #: The next review's date has passed.
+    overdue: bool = False
     flags: list[str]
+
+
+class AttentionItem(BaseModel):
+    """One kind of thing that needs attention, with how many and where to find them."""
+
+    key: str
+    label: str
+    count: int
+    href: str
+    severity: Literal["overdue", "info"] = "info"
 
 
 class CaseloadPage(BaseModel):

@@ -8,6 +8,7 @@ DOMAIN = Domain(
     cli=("iom.scoring.cli:register",),
     routers=("iom.scoring.routes:pages", "iom.scoring.routes:api"),
     live_timeline=("iom.scoring.views:override_events",),
+    attention=("iom.scoring.views:attention",),
     record_parts=(RecordPart(name="scores", schema="iom.scoring.views:ScoreList", build="iom.scoring.views:record_scores",
                              default=[], template="scoring/record_scores.html"),),
     templates=True,

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from iom.casefile.access import Access, RecordContext
-from iom.casefile.schemas import TimelineEvent
+from iom.casefile.schemas import AttentionItem, TimelineEvent
 from iom.errors import NotFound, UserError
 from iom.register.models import Person
 from iom.scoring import service
@@ -149,3 +149,14 @@ STATES = {
     "rejected": Override.rejected_at.is_not(None),
     "revoked": Override.revoked_at.is_not(None),
 }
+
+
+def attention(access: Access) -> list[AttentionItem]:
+    """Overrides awaiting a decision on people in scope, for those who decide them."""
+    if not access.user.can("approve_override"):
+        return []
+    query = (select(func.count()).select_from(Override).join(Person, Person.id == Override.person_id)
+             .where(scope.in_scope(access.user, access.as_of), STATES["pending"]))
+    count = access.session.scalar(query) or 0
+    return [AttentionItem(key="overrides_pending", label="Overrides awaiting approval", count=count,
+                          href="/approvals", severity="overdue" if count else "info")]

@@ -90,3 +90,12 @@ def test_a_running_app_moves_its_reference_date_on_with_the_data(web_db, credent
     assert client.get("/api/v1/me").json()["as_of"] == later.isoformat()
     assert _caseload_risk(client, people.birmingham) == "Medium"
     client.close()
+
+
+def test_dashboard_charts_are_kept_per_register_version(app, login):
+    om = login("om_lbm")
+    first = om.get("/charts/risk-split.svg")
+    assert first.status_code == 200 and first.headers["content-type"].startswith("image/svg+xml")
+    hits = app.state.views.hits
+    assert om.get("/charts/risk-split.svg").content == first.content
+    assert app.state.views.hits > hits

@@ -64,6 +64,10 @@ class Access:
             return build()
         return self.views.get(self.session, key, build)
 
+    def kept_view(self, name: str, *args: Hashable, build: Callable[[], T]) -> T:
+        """``kept`` for a view of this reader's scope on this access's date."""
+        return self.kept((name, self.as_of, scope.view_key(self.user), *args), build)
+
     # --- one person -------------------------------------------------------------------------
 
     def subject(self, person_id: int, *, attempt: str) -> Person:
@@ -134,13 +138,12 @@ class Access:
         """What needs attention in the reader's scope: the register's (reviews, adoptions, risk
         changes) and every domain's (``Domain.attention``)."""
         self.require("read_people", "this role has no caseload")
-        items = self.kept(("attention", self.as_of, scope.view_key(self.user)),
-                          lambda: record.attention(self.session, self.user, as_of=self.as_of))
+        items = self.kept_view("attention", build=lambda: record.attention(self.session, self.user, as_of=self.as_of))
         return [*items, *(item for source in contributions("attention") for item in resolve(source)(self))]
 
     def dashboard(self) -> schemas.Dashboard:
         self.require("read_people", "this role has no unit dashboard")
-        return record.dashboard(self.session, self.user, as_of=self.as_of)
+        return self.kept_view("dashboard", build=lambda: record.dashboard(self.session, self.user, as_of=self.as_of))
 
     def npus_in_scope(self) -> list[str]:
         """NPUs whose lists this reader may review."""

@@ -63,7 +63,8 @@ def dashboard_page(request: Request, access: AccessDep) -> HTMLResponse:
 def chart(access: AccessDep, name: str) -> Response:
     if name not in charts.CHARTS or not access.user.can("read_people"):
         raise UserError("no such chart")
-    return Response(charts.CHARTS[name](access.dashboard()), media_type="image/svg+xml")
+    svg = access.kept_view("chart", name, build=lambda: charts.CHARTS[name](access.dashboard()))
+    return Response(svg, media_type="image/svg+xml")
 
 
 @api.get("/caseload", response_model=schemas.CaseloadPage, summary="Current cohort members in my scope")

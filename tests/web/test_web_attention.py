@@ -14,7 +14,7 @@ def test_attention_counts_match_the_people_behind_them(login, people):
     for key, item in items.items():
         listed = om.get("/api/v1/caseload", params={"need": key, "per_page": 200}).json()
         assert listed["total"] == item["count"], key
-        assert item["href"] == f"/caseload?need={key}"
+        assert item["href"] == f"/caseload?need={key}&view=unit"
     overdue = om.get("/api/v1/caseload", params={"need": "overdue"}).json()["items"]
     assert overdue and all(r["overdue"] and dt.date.fromisoformat(r["next_review"]) < sample.AS_OF for r in overdue)
     assert people.birmingham in {r["id"] for r in overdue}  # High risk, reviewed 2019-01-10: due 2019-02-07

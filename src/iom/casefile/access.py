@@ -128,17 +128,20 @@ class Access:
     # --- many people --------------------------------------------------------------------------
 
     def caseload(self, **filters: Any) -> schemas.CaseloadPage:
-        key = ("caseload", self.as_of, scope.view_key(self.user), tuple(sorted(filters.items())))
+        # ``mine`` lists the user's own officer's people: the officer is part of what was asked.
+        mine = self.user.officer if filters.get("mine") else None
+        key = ("caseload", self.as_of, scope.view_key(self.user), mine, tuple(sorted(filters.items())))
         page = self.kept(key, lambda: record.caseload(self.session, self.user, as_of=self.as_of, **filters))
         self.log("search", "caseload", filters={k: v for k, v in filters.items() if v is not None},
                  people=[row.id for row in page.items])
         return page
 
-    def attention(self) -> list[schemas.AttentionItem]:
-        """What needs attention in the reader's scope: the register's (reviews, adoptions, risk
-        changes) and every domain's (``Domain.attention``)."""
+    def attention(self, *, mine: bool = False) -> list[schemas.AttentionItem]:
+        """What needs attention in the reader's scope (``mine``: their own caseload): the
+        register's (reviews, adoptions, risk changes) and every domain's (``Domain.attention``)."""
         self.require("read_people", "this role has no caseload")
-        items = self.kept_view("attention", build=lambda: record.attention(self.session, self.user, as_of=self.as_of))
+        items = self.kept_view("attention", mine, self.user.officer if mine else None,
+                               build=lambda: record.attention(self.session, self.user, as_of=self.as_of, mine=mine))
         return [*items, *(item for source in contributions("attention") for item in resolve(source)(self))]
 
     def dashboard(self) -> schemas.Dashboard:

@@ -105,9 +105,13 @@ DUE_SOON_DAYS = 7
 
 
 def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None, classification=None, npu=None,
-                 q=None) -> list:
+                 q=None, mine: bool = False) -> list:
     """One row per current cohort member in scope (the filters applied): ids and names, the
-    latest risk level and its date, the managing LOMU and the latest adoption."""
+    latest risk level and its date, the managing LOMU and the latest adoption. ``mine``: only
+    the people whose current management record names the user's own officer."""
+    if mine and not user.officer:
+        raise UserError("your account is not linked to an officer, so you have no own caseload: ask an "
+                        "administrator to link it (`iom users link`)")
     members = active_memberships(as_of)
     if classification:
         members = members.where(func.upper(CohortMembership.classification_code) == classification.strip().upper())
@@ -115,7 +119,7 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
     adopted = (select(members.c.person_id, func.max(members.c.adopted_on).label("adopted_on"))
                .group_by(members.c.person_id).subquery())
     latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
-    latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code).subquery()
+    latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code, ManagementRecord.officer).subquery()
     query = (
         select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
                latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code, adopted.c.adopted_on)
@@ -130,6 +134,8 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
         query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
     if q and q.strip():
         query = query.where(_matches(q.strip(), user))
+    if mine:
+        query = query.where(latest_mgmt.c.officer == user.officer)
     return session.execute(query).all()
 
 
@@ -147,13 +153,15 @@ def _needs(key, as_of: dt.date) -> set[str]:
     return found
 
 
-def attention(session: Session, user: Principal, *, as_of: dt.date) -> list[schemas.AttentionItem]:
-    """How many current members in scope need each kind of attention, each a link to them."""
+def attention(session: Session, user: Principal, *, as_of: dt.date, mine: bool = False) -> list[schemas.AttentionItem]:
+    """How many current members in scope (``mine``: in the user's own caseload) need each kind
+    of attention, each a link to them."""
     counts = dict.fromkeys(NEEDS, 0)
-    for key in _member_keys(session, user, as_of=as_of):
+    for key in _member_keys(session, user, as_of=as_of, mine=mine):
         for need in _needs(key, as_of):
             counts[need] += 1
-    return [schemas.AttentionItem(key=need, label=label, count=counts[need], href=f"/caseload?need={need}",
+    view = "mine" if mine else "unit"
+    return [schemas.AttentionItem(key=need, label=label, count=counts[need], href=f"/caseload?need={need}&view={view}",
                                   severity="overdue" if need == "overdue" else "info")
             for need, label in NEEDS.items()]
 
@@ -168,6 +176,7 @@ def caseload(
     npu: str | None = None,
     q: str | None = None,
     need: str | None = None,
+    mine: bool = False,
     sort: str = "risk",
     page: int = 1,
     per_page: int = 50,
@@ -183,7 +192,7 @@ def caseload(
         raise UserError(f"sort must be one of {', '.join(SORTS)}")
     if need is not None and need not in NEEDS:
         raise UserError(f"need must be one of {', '.join(NEEDS)}")
-    keys = _member_keys(session, user, as_of=as_of, risk=risk, classification=classification, npu=npu, q=q)
+    keys = _member_keys(session, user, as_of=as_of, risk=risk, classification=classification, npu=npu, q=q, mine=mine)
     if need is not None:
         keys = [k for k in keys if need in _needs(k, as_of)]
     keys.sort(key=_sort_key(sort, user))

@@ -34,16 +34,20 @@ def caseload_page(
     q: Annotated[str | None, Query(max_length=80)] = None,
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
     need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
+    view: Annotated[str | None, Query(pattern="^(mine|unit)$")] = None,
 ) -> HTMLResponse:
+    """An officer's own caseload by default (when their account is linked to one), the unit's a
+    click away."""
     access.require("read_people", "this role has no caseload")
     risk = risk or None
     classification = classification or None
+    view = view or ("mine" if access.user.officer else "unit")
     filters = {"risk": risk, "classification": classification, "npu": npu or None, "q": (q or "").strip() or None,
-               "need": need or None, "sort": sort}
+               "need": need or None, "sort": sort, "mine": view == "mine"}
     result = access.caseload(**filters, page=page, per_page=50)
     pages_total = max(1, -(-result.total // result.per_page))
     return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
-                  classification=classification, filters=filters, sorts=record.SORTS, attention=access.attention(),
+                  classification=classification, filters=filters, sorts=record.SORTS, attention=access.attention(mine=filters["mine"]),
                   needs=record.NEEDS)
 
 
@@ -78,14 +82,15 @@ def caseload(
     q: Annotated[str | None, Query(max_length=80, description="Id, pseudonym or part of a name")] = None,
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
     need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
+    mine: Annotated[bool, Query(description="Only my own caseload (my account's officer)")] = False,
 ) -> schemas.CaseloadPage:
-    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, need=need, sort=sort, page=page,
-                           per_page=per_page)
+    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, need=need, mine=mine, sort=sort,
+                           page=page, per_page=per_page)
 
 
 @api.get("/attention", response_model=list[schemas.AttentionItem], summary="What needs attention in my scope")
-def attention(access: AccessDep) -> list[schemas.AttentionItem]:
-    return access.attention()
+def attention(access: AccessDep, mine: bool = False) -> list[schemas.AttentionItem]:
+    return access.attention(mine=mine)
 
 
 @api.get("/dashboard", response_model=schemas.Dashboard, summary="Unit dashboard figures")

@@ -29,6 +29,8 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="Username."),
         role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
         lomu: str = typer.Option(None, "--lomu", help="LOMU code (offender managers and supervisors)."),
+        officer: str = typer.Option(None, "--officer", help="The officer management records name for them "
+                                                            "(their own caseload), e.g. 'PC 1234'."),
         password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
     ) -> None:
         """Add a user; the password is prompted for (or read from stdin), never an argument."""
@@ -37,8 +39,19 @@ def register(app: typer.Typer) -> None:
         else:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         with session_scope(state(ctx).engine) as session:
-            user = service.add_user(session, username=name, password=password, role=role, lomu_code=lomu)
+            user = service.add_user(session, username=name, password=password, role=role, lomu_code=lomu, officer=officer)
             console.print(f"added {user.username} ({user.role}{', LOMU ' + user.lomu_code if user.lomu_code else ''})")
+
+    @users_app.command("link")
+    def link(
+        ctx: typer.Context,
+        name: str = typer.Argument(..., help="Username."),
+        officer: str = typer.Option(..., "--officer", help="The officer's name as management records give it ('' unlinks)."),
+    ) -> None:
+        """Link a user to an officer: their home page becomes that officer's own caseload."""
+        with session_scope(state(ctx).engine) as session:
+            user = service.link_officer(session, username=name, officer=officer)
+            console.print(f"{user.username} is {'linked to ' + user.officer if user.officer else 'linked to no officer'}")
 
     @users_app.command("demo")
     def demo(
@@ -49,10 +62,10 @@ def register(app: typer.Typer) -> None:
         with session_scope(state(ctx).engine) as session:
             logins = service.demo_users(session, lomu_code=lomu)
         table = Table(title="Demo logins (passwords shown once; run again to reset)")
-        for column in ("username", "role", "LOMU", "password"):
+        for column in ("username", "role", "LOMU", "officer", "password"):
             table.add_column(column)
         for login in logins:
-            table.add_row(login.username, login.role, login.lomu_code or "all units", login.password)
+            table.add_row(login.username, login.role, login.lomu_code or "all units", login.officer or "", login.password)
         console.print(table)
 
     @users_app.command("list")

@@ -23,6 +23,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(24))
     lomu_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    #: The officer this user is, as management records name them: their own caseload.
+    officer: Mapped[str | None] = mapped_column(String(80))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Bumped on sign-out: signed session cookies carry it, so older cookies stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)

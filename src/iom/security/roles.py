@@ -53,6 +53,8 @@ class Principal:
     role: str
     lomu_code: str | None = None
     user_id: int | None = None
+    #: The officer management records name for this user (their own caseload), if linked.
+    officer: str | None = None
     session_epoch: int = 0
 
     def can(self, permission: str) -> bool:

@@ -37,7 +37,7 @@ def hash_password(password: str) -> str:
 
 def principal(user: User) -> Principal:
     return Principal(username=user.username, role=user.role, lomu_code=user.lomu_code, user_id=user.id,
-                     session_epoch=user.session_epoch)
+                     session_epoch=user.session_epoch, officer=user.officer)
 
 
 def _check_lomu(session: Session, role: str, lomu_code: str | None) -> str | None:
@@ -54,7 +54,40 @@ def _check_lomu(session: Session, role: str, lomu_code: str | None) -> str | Non
     return lomu_code or None
 
 
-def add_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None) -> User:
+def _check_officer(officer: str | None) -> str | None:
+    text = (officer or "").strip()
+    if len(text) > 80:
+        raise UserError("an officer's name is at most 80 characters")
+    return text or None
+
+
+def link_officer(session: Session, *, username: str, officer: str | None) -> User:
+    """Link a user to the officer management records name (None unlinks)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    user.officer = _check_officer(officer)
+    session.flush()
+    return user
+
+
+def busiest_officer(session: Session, lomu_code: str, as_of) -> str | None:
+    """The officer in ``lomu_code`` whose current management records name the most people."""
+    from sqlalchemy import func
+
+    from iom.cohorts.models import ManagementRecord
+    from iom.security.scope import latest
+
+    managed = latest(ManagementRecord, as_of, ManagementRecord.lomu_code, ManagementRecord.officer).subquery()
+    row = session.execute(
+        select(managed.c.officer, func.count()).where(managed.c.lomu_code == lomu_code, managed.c.officer.is_not(None))
+        .group_by(managed.c.officer).order_by(func.count().desc(), managed.c.officer).limit(1)
+    ).first()
+    return row[0] if row else None
+
+
+def add_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None,
+             officer: str | None = None) -> User:
     username = username.strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise UserError("a username is 1-64 letters, digits, '.', '_' or '-'")
@@ -68,6 +101,7 @@ def add_user(session: Session, *, username: str, password: str, role: str, lomu_
         password_hash=hash_password(password),
         role=role,
         lomu_code=lomu_code,
+        officer=_check_officer(officer),
         active=True,
         session_epoch=0,
         created_at=dt.datetime.now(dt.UTC),
@@ -96,6 +130,7 @@ class DemoLogin:
     role: str
     lomu_code: str | None
     password: str
+    officer: str | None = None
 
 
 def demo_users(session: Session, *, lomu_code: str | None = None) -> list[DemoLogin]:
@@ -114,6 +149,14 @@ def demo_users(session: Session, *, lomu_code: str | None = None) -> list[DemoLo
             user.role, user.lomu_code, user.active = role, _check_lomu(session, role, home), True
         logins.append(DemoLogin(username, role, home, password))
     session.flush()
+    # The demo offender manager is the LOMU's busiest officer, so "my caseload" shows people.
+    from iom.register.service import reference_date
+
+    officer = busiest_officer(session, lomu, reference_date(session))
+    link_officer(session, username="demo_offender_manager", officer=officer)
+    for login in logins:
+        if login.role == "offender_manager":
+            login.officer = officer
     return logins
 
 

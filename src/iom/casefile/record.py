@@ -18,6 +18,7 @@ from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelReco
 from iom.cohorts.service import active_memberships
 from iom.dates import month_starts, months_before
 from iom.errors import UserError
+from iom.register.labels import crime_status
 from iom.register.models import Crime, Offence, Person, VulnerabilityMarker
 from iom.security import scope
 from iom.security.roles import Principal
@@ -260,14 +261,14 @@ def person_record(session: Session, user: Principal, person: Person, *, as_of: d
     timeline: list[schemas.TimelineEvent] = []
     for crime, description, group in crimes:
         if hide and _restricted_offence(group):
-            text = f"Restricted offence ({crime.involvement}); outcome {crime.outcome}"
+            text = f"Restricted offence ({crime_status(crime.involvement, crime.outcome)})"
         else:
             marks = [m for m, on in (("DA", crime.domestic_abuse), ("alcohol", crime.alcohol_related), ("hate", crime.hate)) if on]
             victim = ""
             if crime.victim_person_id and not hide:
                 victim = f"; victim {pseudo_ids.get(crime.victim_person_id, '?')}"
             text = (
-                f"{description} ({crime.involvement}, NPU {crime.npu_code}); outcome {crime.outcome.replace('_', ' ')}"
+                f"{description} ({crime_status(crime.involvement, crime.outcome)}, NPU {crime.npu_code})"
                 + (f" [{', '.join(marks)}]" if marks else "")
                 + victim
             )

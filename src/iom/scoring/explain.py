@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iom.errors import NotFound, UserError
+from iom.register.labels import crime_status
 from iom.register.models import Crime, Offence, Person
 from iom.scoring.common import as_config
 from iom.scoring.compute import composite_parts, crime_parts_frame
@@ -32,10 +33,12 @@ def explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, s
     reg = load_register(session, config, person_ids=ids)
     crimes = crime_parts_frame(reg, config, as_of)
     crimes = crimes[crimes["person_id"].isin(ids)]  # the read also brought crimes against them
-    described = dict(session.execute(
-        select(Crime.id, Offence.description).join(Offence, Offence.code == Crime.offence_code)
-        .where(Crime.id.in_(crimes["id"].tolist() or [-1]))
-    ).all()) if len(crimes) else {}
+    described = {cid: f"{description} ({crime_status(involvement, outcome)})" for cid, description, involvement, outcome
+                 in session.execute(
+                     select(Crime.id, Offence.description, Crime.involvement, Crime.outcome)
+                     .join(Offence, Offence.code == Crime.offence_code)
+                     .where(Crime.id.in_(crimes["id"].tolist() or [-1]))
+                 ).all()} if len(crimes) else {}
     vul = vulnerability(reg, config, as_of, ids)
     m, s = config.matrix, config.selection
     parts: dict[int, list[ExplanationPart]] = {i: [] for i in ids}

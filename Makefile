@@ -13,7 +13,33 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end assets: GOV.UK Frontend and MoJ Frontend, pinned in package.json and
+# package-lock.json. `npm ci` runs when node_modules is missing or older than the lock (its
+# stamp); their CSS, fonts and images are then copied to $(VENDOR) (not committed), served at
+# /static/vendor/. No JavaScript is copied: the pages need none.
+NPM_STAMP := node_modules/.iom-installed
+VENDOR    := src/iom/web/static/vendor
+VENDORED  := $(VENDOR)/.copied
+GOVUK     := node_modules/govuk-frontend/dist/govuk
+MOJ       := node_modules/@ministryofjustice/frontend/moj
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make install: npm is not installed. Install Node.js and npm (Debian: apt-get install nodejs npm, or run scripts/system-deps), then run make install again." >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+# The stylesheets ask for /assets/...; rewritten to assets/..., relative to the stylesheet.
+$(VENDORED): $(NPM_STAMP)
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/assets/fonts $(VENDOR)/assets/images
+	cp $(GOVUK)/assets/fonts/* $(VENDOR)/assets/fonts/
+	cp $(MOJ)/assets/images/* $(VENDOR)/assets/images/
+	cp $(GOVUK)/assets/images/* $(VENDOR)/assets/images/
+	sed 's#url(/assets/#url(assets/#g; s@/[*]# sourceMappingURL=[^*]*[*]/@@' $(GOVUK)/govuk-frontend.min.css > $(VENDOR)/govuk-frontend.min.css
+	sed 's#url(/assets/#url(assets/#g; s@/[*]# sourceMappingURL=[^*]*[*]/@@' $(MOJ)/moj-frontend.min.css > $(VENDOR)/moj-frontend.min.css
+	touch $(VENDORED)
+
+install: $(STAMP) $(VENDORED)
 
 HOST ?= 127.0.0.1
 PORT ?= 8000

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
@@ -33,7 +34,7 @@ HERE = Path(__file__).parent
 
 SECURITY_HEADERS = [
     (b"content-security-policy",
-     b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+     b"default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; form-action 'self'; "
      b"frame-ancestors 'none'; base-uri 'none'"),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -140,6 +141,10 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         https_only=(not is_development()) if secure_cookies is None else secure_cookies,
     )
     app.add_middleware(SecurityMiddleware)
+    # static/vendor/ holds GOV.UK Frontend's CSS, fonts and images (copied by `make install`).
+    # Python 3.11 knows .woff2 only from the host's /etc/mime.types: name it here.
+    mimetypes.add_type("font/woff2", ".woff2")
+    mimetypes.add_type("font/woff", ".woff")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.exception_handler(NotAuthenticated)

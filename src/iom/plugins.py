@@ -70,6 +70,8 @@ class Domain:
     #: ``step(connection, *, seed, as_of) -> {table: rows}`` run by ``iom synth`` after the base
     #: force is written, in the same transaction.
     synth_steps: tuple[str, ...] = ()
+    #: Main navigation entries: ``(path, label, permission)``, shown to users with the permission.
+    nav: tuple[tuple[str, str, str], ...] = ()
     #: Whether the package has a ``templates/`` folder for the web's template loader.
     templates: bool = False
 

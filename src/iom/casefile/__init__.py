@@ -7,5 +7,6 @@ DOMAIN = Domain(
     name="casefile",
     cli=("iom.casefile.cli:register",),
     routers=("iom.casefile.routes:pages", "iom.casefile.routes:api", "iom.casefile.routes:person_api"),
+    nav=(("/caseload", "Caseload", "read_people"), ("/dashboard", "Dashboard", "read_people")),
     templates=True,
 )

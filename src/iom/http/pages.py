@@ -20,6 +20,7 @@ from iom.security.roles import Principal
 def templates() -> Jinja2Templates:
     folders = [str(resources.files(d.package) / "templates") for d in domains() if d.templates]
     env = Environment(loader=ChoiceLoader([FileSystemLoader(f) for f in folders]), autoescape=select_autoescape())
+    env.globals["navigation"] = [entry for d in domains() for entry in d.nav]
     return Jinja2Templates(env=env)
 
 

@@ -11,5 +11,6 @@ DOMAIN = Domain(
     attention=("iom.scoring.views:attention",),
     record_parts=(RecordPart(name="scores", schema="iom.scoring.views:ScoreList", build="iom.scoring.views:record_scores",
                              default=[], template="scoring/record_scores.html"),),
+    nav=(("/selection", "Selection review", "read_people"), ("/approvals", "Approvals", "read_people")),
     templates=True,
 )

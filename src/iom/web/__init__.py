@@ -7,5 +7,6 @@ DOMAIN = Domain(
     name="web",
     cli=("iom.web.cli:register",),
     routers=("iom.web.api:router", "iom.web.routes:router", "iom.web.audit:pages", "iom.web.audit:api"),
+    nav=(("/audit", "Audit log", "read_audit"),),
     templates=True,
 )

@@ -33,3 +33,13 @@ def test_numpy_and_pandas_values():
     s = pd.Series([150_000, None], dtype="Int64")
     assert s.map(pounds).tolist() == ["£1,500", "–"]
     assert percent(pd.Series([0.25]).iloc[0]) == "25.0%"
+
+
+def test_probabilities_never_claim_certainty_and_dates_read_as_words():
+    import datetime as dt
+
+    from iom.formatting import long_date, probability
+
+    assert [probability(p) for p in (0.0, 0.004, 0.5, 0.994, 1.0, None)] == [
+        "under 1%", "under 1%", "50%", "over 99%", "over 99%", "–"]
+    assert long_date(dt.date(2019, 3, 1)) == "1 March 2019" and long_date(None) == "–"

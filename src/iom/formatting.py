@@ -30,3 +30,22 @@ def percent(share, places: int = 1, *, missing: str = MISSING) -> str:
     if _missing(share):
         return missing
     return f"{share * 100:.{places}f}%"
+
+
+def probability(p, *, missing: str = MISSING) -> str:
+    """A probability for a reader: whole percent, with the edges said as "under 1%" and "over
+    99%" (a model is never certain, and "100%" would say it is)."""
+    if _missing(p):
+        return missing
+    if p < 0.01:
+        return "under 1%"
+    if p > 0.99:
+        return "over 99%"
+    return f"{p * 100:.0f}%"
+
+
+def long_date(day, *, missing: str = MISSING) -> str:
+    """A date as GOV.UK writes it: "31 March 2019"."""
+    if day is None:
+        return missing
+    return f"{day.day} {day:%B %Y}"

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from iom import formatting
 from iom.http.deps import as_of, csrf_token
 from iom.plugins import domains
 from iom.security.roles import Principal
@@ -21,6 +22,8 @@ def templates() -> Jinja2Templates:
     folders = [str(resources.files(d.package) / "templates") for d in domains() if d.templates]
     env = Environment(loader=ChoiceLoader([FileSystemLoader(f) for f in folders]), autoescape=select_autoescape())
     env.globals["navigation"] = [entry for d in domains() for entry in d.nav]
+    env.filters.update(pounds=formatting.pounds, percent=formatting.percent, probability=formatting.probability,
+                       long_date=formatting.long_date)
     return Jinja2Templates(env=env)
 
 

@@ -42,8 +42,11 @@ class RecordPart:
     build: str
     default: Any = None
     kept: bool = True
-    #: A Jinja template (in the domain's ``templates/``) included in the person page.
+    #: A Jinja template (in the domain's ``templates/``) included in the person page's overview.
     template: str | None = None
+    #: A tab of its own on the person page: its label and template.
+    label: str | None = None
+    tab_template: str | None = None
 
 
 @dataclass(frozen=True)

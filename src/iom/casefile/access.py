@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from iom.casefile import record, schemas
-from iom.errors import NotFound
+from iom.errors import NotFound, UserError
 from iom.plugins import contributions, record_parts, resolve
 from iom.register.models import Person
 from iom.register.views import Views
@@ -24,6 +24,9 @@ from iom.security import audit, scope
 from iom.security.roles import Principal
 
 T = TypeVar("T")
+#: Timeline events a record shows at once, and the most a reader may ask for.
+TIMELINE_PER_PAGE = 25
+MAX_TIMELINE_PER_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -94,8 +97,12 @@ class Access:
         self.log(action, resource, person_id=person.id, **detail)
         return apply(person)
 
-    def person(self, person_id: int) -> schemas.PersonRecord:
-        """The whole record: the register's part and every domain's parts (``RecordPart``)."""
+    def person(self, person_id: int, *, timeline_page: int = 1,
+               timeline_per_page: int = TIMELINE_PER_PAGE) -> schemas.PersonRecord:
+        """The whole record: the register's part and every domain's parts (``RecordPart``),
+        with one page of the timeline."""
+        if timeline_page < 1 or not 1 <= timeline_per_page <= MAX_TIMELINE_PER_PAGE:
+            raise UserError(f"timeline_page must be >= 1 and timeline_per_page between 1 and {MAX_TIMELINE_PER_PAGE}")
         key = (self.as_of, person_id, scope.view_key(self.user))
         try:
             base = self.kept(("person", *key), lambda: self._base_record(person_id))
@@ -109,7 +116,10 @@ class Access:
             parts[part.name] = self.kept((part.name, *key), lambda: build(ctx)) if part.kept else build(ctx)
         fresh = [event for source in contributions("live_timeline") for event in resolve(source)(ctx)]
         timeline = sorted([*base.timeline, *fresh], key=lambda e: e.on, reverse=True) if fresh else base.timeline
-        detail = schemas.person_detail_model().model_construct(**{**dict(base), "timeline": timeline, **parts})
+        start = (timeline_page - 1) * timeline_per_page
+        detail = schemas.person_detail_model().model_construct(**{
+            **dict(base), "timeline": timeline[start:start + timeline_per_page], "timeline_total": len(timeline),
+            "timeline_page": timeline_page, "timeline_per_page": timeline_per_page, **parts})
         self.log("read", "person", person_id=person_id, restricted_hidden=base.restricted_hidden,
                  pseudonymised=self.user.pseudonymised)
         return detail

@@ -52,10 +52,21 @@ def caseload_page(
 
 
 @pages.get("/people/{person_id}")
-def person_page(request: Request, access: AccessDep, person_id: int) -> HTMLResponse:
-    detail = access.person(page_person_id(person_id))
-    sections = [part.template for part in record_parts() if part.template]
-    return render(request, "casefile/person.html", access.user, person=detail, sections=sections)
+def person_page(request: Request, access: AccessDep, person_id: int, tab: Annotated[str, Query(max_length=24)] = "overview",
+                timeline_page: PageNo = 1) -> HTMLResponse:
+    """The record in tabs: an overview (summary, latest events, each domain's summary), the
+    timeline a page at a time, and a tab for each domain part that has one."""
+    parts = record_parts()
+    tabs = [("overview", "Overview"), ("timeline", "Timeline"),
+            *((part.name, part.label) for part in parts if part.tab_template)]
+    if tab not in dict(tabs):
+        raise UserError(f"no tab {tab!r} on a person's record: choose one of {', '.join(name for name, _ in tabs)}")
+    detail = access.person(page_person_id(person_id), timeline_page=timeline_page if tab == "timeline" else 1)
+    sections = [part.template for part in parts if part.template] if tab == "overview" else \
+        [part.tab_template for part in parts if part.name == tab]
+    pages_total = max(1, -(-detail.timeline_total // detail.timeline_per_page))
+    return render(request, "casefile/person.html", access.user, person=detail, sections=sections, tabs=tabs, tab=tab,
+                  timeline_pages=pages_total)
 
 
 @pages.get("/dashboard")
@@ -98,8 +109,9 @@ def dashboard(access: AccessDep) -> schemas.Dashboard:
     return access.dashboard()
 
 
-def person(access: AccessDep, person_id: PersonId) -> schemas.PersonRecord:
-    return access.person(person_id)
+def person(access: AccessDep, person_id: PersonId, timeline_page: PageNo = 1,
+           timeline_per_page: Annotated[int, Query(ge=1, le=200)] = 25) -> schemas.PersonRecord:
+    return access.person(person_id, timeline_page=timeline_page, timeline_per_page=timeline_per_page)
 
 
 def person_api() -> APIRouter:

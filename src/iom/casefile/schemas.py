@@ -71,7 +71,11 @@ class PersonRecord(BaseModel):
     next_review: dt.date | None
     classifications: list[str]
     flags: list[str]
+    #: One page of the timeline, newest first (``timeline_total`` events in all).
     timeline: list[TimelineEvent]
+    timeline_total: int = 0
+    timeline_page: int = 1
+    timeline_per_page: int = 25
     risk_history: list[TimelineEvent]
     as_of: dt.date
 

@@ -10,7 +10,8 @@ DOMAIN = Domain(
     live_timeline=("iom.scoring.views:override_events",),
     attention=("iom.scoring.views:attention",),
     record_parts=(RecordPart(name="scores", schema="iom.scoring.views:ScoreList", build="iom.scoring.views:record_scores",
-                             default=[], template="scoring/record_scores.html"),),
+                             default=[], template="scoring/record_scores_summary.html", label="Scores",
+                             tab_template="scoring/record_scores.html"),),
     nav=(("/selection", "Selection review", "read_people"), ("/approvals", "Approvals", "read_people")),
     templates=True,
 )

@@ -7,6 +7,14 @@ class UserError(Exception):
     """Bad input or environment, explained in words; never shown as a traceback."""
 
 
+class FieldError(UserError):
+    """Bad input in one named field: a form re-shows itself with the message by that field."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(UserError):
     """The record changed under the request (someone else decided first): try again."""
 

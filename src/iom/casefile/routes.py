@@ -56,17 +56,27 @@ def person_page(request: Request, access: AccessDep, person_id: int, tab: Annota
                 timeline_page: PageNo = 1) -> HTMLResponse:
     """The record in tabs: an overview (summary, latest events, each domain's summary), the
     timeline a page at a time, and a tab for each domain part that has one."""
-    parts = record_parts()
     tabs = [("overview", "Overview"), ("timeline", "Timeline"),
-            *((part.name, part.label) for part in parts if part.tab_template)]
+            *((part.name, part.label) for part in record_parts() if part.tab_template)]
     if tab not in dict(tabs):
         raise UserError(f"no tab {tab!r} on a person's record: choose one of {', '.join(name for name, _ in tabs)}")
-    detail = access.person(page_person_id(person_id), timeline_page=timeline_page if tab == "timeline" else 1)
+    return render_person(request, access, page_person_id(person_id), tab=tab, tabs=tabs, timeline_page=timeline_page)
+
+
+def render_person(request: Request, access, person_id: int, *, tab: str = "overview", tabs=None, timeline_page: int = 1,
+                  errors=(), drafts=None, status_code: int = 200) -> HTMLResponse:
+    """The person page; a domain's form re-shows it with ``errors`` ((field id, message)) and
+    what was typed (``drafts``: field id -> text), so nothing typed is lost."""
+    parts = record_parts()
+    tabs = tabs or [("overview", "Overview"), ("timeline", "Timeline"),
+                    *((part.name, part.label) for part in parts if part.tab_template)]
+    detail = access.person(person_id, timeline_page=timeline_page if tab == "timeline" else 1)
     sections = [part.template for part in parts if part.template] if tab == "overview" else \
         [part.tab_template for part in parts if part.name == tab]
     pages_total = max(1, -(-detail.timeline_total // detail.timeline_per_page))
-    return render(request, "casefile/person.html", access.user, person=detail, sections=sections, tabs=tabs, tab=tab,
-                  timeline_pages=pages_total)
+    return render(request, "casefile/person.html", access.user, status_code=status_code, person=detail,
+                  sections=sections, tabs=tabs, tab=tab, timeline_pages=pages_total, errors=list(errors),
+                  drafts=drafts or {})
 
 
 @pages.get("/dashboard")

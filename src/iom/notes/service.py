@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from iom.casefile.access import RecordContext
 from iom.casefile.schemas import TimelineEvent
-from iom.errors import UserError
+from iom.errors import FieldError
 from iom.notes.models import PersonNote
 from iom.notes.schemas import MAX_CHARS, Note
 
@@ -36,9 +36,9 @@ def timeline(ctx: RecordContext) -> list[TimelineEvent]:
 def check_note(text: str) -> str:
     text = text.strip()
     if not text:
-        raise UserError("a note needs some text")
+        raise FieldError("a note needs some text", field="note-text")
     if len(text) > MAX_CHARS:
-        raise UserError(f"a note is at most {MAX_CHARS:,} characters")
+        raise FieldError(f"a note is at most {MAX_CHARS:,} characters", field="note-text")
     return text
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from iom.dates import months_after
-from iom.errors import Conflict, NotFound, UserError
+from iom.errors import Conflict, FieldError, NotFound, UserError
 from iom.register.models import Person
 from iom.register.service import reference_date
 from iom.scoring.common import now
@@ -23,8 +23,8 @@ LIVE = (Override.revoked_at.is_(None), Override.rejected_at.is_(None))
 def check_reason(reason: str | None, *, policy: OverridePolicy, what: str) -> str:
     text = (reason or "").strip()
     if len(text) < policy.reason_min_chars:
-        raise UserError(f"{what} needs a reason of at least {policy.reason_min_chars} characters"
-                        + (f" (this one has {len(text)})" if text else ""))
+        raise FieldError(f"{what} needs a reason of at least {policy.reason_min_chars} characters"
+                         + (f" (this one has {len(text)})" if text else ""), field="reason")
     return text
 
 
@@ -36,7 +36,8 @@ def check_override(*, include: bool, reason: str, until: dt.date | None, valid_f
     check_reason(reason, policy=policy, what="an override to " + ("include" if include else "exclude") + " someone")
     latest = months_after(valid_from, policy.max_months_ahead)
     if until is None or not valid_from <= until <= latest:
-        raise UserError(f"the override must run until a date on or after {valid_from} and by {latest}, not {until}")
+        raise FieldError(f"the override must run until a date on or after {valid_from} and by {latest}, not {until}",
+                         field="until")
 
 
 def check_new_override(session: Session, *, person_id: int, include: bool, reason: str, until: dt.date | None,
@@ -46,8 +47,8 @@ def check_new_override(session: Session, *, person_id: int, include: bool, reaso
     same = session.scalar(select(Override.id).where(
         Override.person_id == person_id, Override.include.is_(include), Override.until >= valid_from, *LIVE).limit(1))
     if same is not None:
-        raise UserError(f"override #{same} already {'includes' if include else 'excludes'} this person: "
-                        "revoke it first, or let it run")
+        raise FieldError(f"override #{same} already {'includes' if include else 'excludes'} this person: "
+                         "revoke it first, or let it run", field="include")
 
 
 def create_override(

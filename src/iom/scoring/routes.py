@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from iom.casefile.deps import AccessDep
-from iom.errors import NotFound
+from iom.edge import parse_date
+from iom.errors import FieldError, NotFound
 from iom.http.deps import CSRF
 from iom.http.pages import render
 from iom.http.schemas import MAX_ID, PROBLEMS, PageNo, Text
@@ -51,27 +52,45 @@ def selection_page(request: Request, access: AccessDep, npu_code: str, page: Pag
                   default_until=access.as_of + dt.timedelta(days=DEFAULT_DAYS))
 
 
+def _override_form(request: Request, access, npu_code: str, person, *, include: bool, reason: str = "",
+                   until: str | None = None, errors=(), status_code: int = 200) -> HTMLResponse:
+    example = (access.as_of + dt.timedelta(days=DEFAULT_DAYS)).isoformat()
+    return render(request, "scoring/override.html", access.user, status_code=status_code, npu=npu_code,
+                  person_id=person.id, pseudo_id=person.pseudo_id, include=include, reason=reason,
+                  until=until or example, example_until=example, errors=list(errors))
+
+
 @pages.get("/selection/{npu_code}/override")
 def override_form(request: Request, access: AccessDep, npu_code: str,
                   person_id: Annotated[int, Query(ge=1, le=MAX_ID)], include: bool = True) -> HTMLResponse:
     access.require("propose_override", "this role cannot override a selection")
     views.require_npu(access, npu_code)
     person = access.read_subject(person_id, **{"for": "override form"})
-    return render(request, "scoring/override.html", access.user, npu=npu_code, person_id=person.id,
-                  pseudo_id=person.pseudo_id, include=include,
-                  default_until=access.as_of + dt.timedelta(days=DEFAULT_DAYS), error=None)
+    return _override_form(request, access, npu_code, person, include=include)
 
 
 @pages.post("/selection/{npu_code}/overrides", dependencies=CSRF)
 def create_override_page(
-    access: AccessDep, npu_code: str,
+    request: Request, access: AccessDep, npu_code: str,
     person_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     include: Annotated[Text, Form(pattern="^(include|exclude)$")],
-    reason: Annotated[Text, Form(max_length=2000)],
-    until: Annotated[dt.date, Form()],
+    reason: Annotated[Text, Form(max_length=2000)] = "",
+    until: Annotated[Text, Form(max_length=32)] = "",
 ) -> Response:
+    """Records the override, or shows the form again with what was typed and what to put right."""
     views.require_npu(access, npu_code)
-    flows.propose_override(access, person_id=person_id, include=include == "include", reason=reason, until=until)
+    try:
+        try:
+            end = parse_date(until.strip())
+        except ValueError:
+            raise FieldError(f"the end date must be a date like {access.as_of + dt.timedelta(days=DEFAULT_DAYS)}, "
+                             f"not {until.strip()!r}" if until.strip() else "say until when the override runs",
+                             field="until") from None
+        flows.propose_override(access, person_id=person_id, include=include == "include", reason=reason, until=end)
+    except FieldError as exc:
+        person = access.subject(person_id, attempt="override form")
+        return _override_form(request, access, npu_code, person, include=include == "include", reason=reason,
+                              until=until, errors=[(exc.field, str(exc))], status_code=400)
     return RedirectResponse(f"/selection/{npu_code}#overrides", status_code=303)
 
 

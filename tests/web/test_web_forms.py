@@ -1,0 +1,55 @@
+"""Forms that keep work: a refused form comes back with what was typed and what to put right,
+in plain words, and nothing is written or logged as written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from iom.db import session_scope
+from iom.security import audit
+from iom.synth import sample
+
+scoring = pytest.importorskip("iom.scoring.service")
+
+
+@pytest.fixture
+def scored(web_db):
+    engine, people = web_db
+    with session_scope(engine) as session:
+        scoring.score_all(session, as_of=sample.AS_OF, train=True)
+    return people
+
+
+def _token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_a_bad_override_date_shows_the_form_again_with_the_reason_kept(login, scored, web_db):
+    engine, _ = web_db
+    om = login("om_lbm")
+    form = om.get("/selection/BN/override", params={"person_id": scored.birmingham, "include": "false"})
+    sent = {"csrf_token": _token(form), "person_id": scored.birmingham, "include": "exclude",
+            "reason": "moved to Leeds with family", "until": "2019-02-30"}
+    again = om.post("/selection/BN/overrides", data=sent, follow_redirects=False)
+    assert again.status_code == 400
+    assert "There is a problem" in again.text and "moved to Leeds with family</textarea>" in again.text
+    assert 'href="#until"' in again.text and "2019-02-30" in again.text and "Input should be" not in again.text
+    too_far = om.post("/selection/BN/overrides", data={**sent, "until": "2021-01-01"}, follow_redirects=False)
+    assert too_far.status_code == 400 and "and by 2020-03-31" in too_far.text
+    short = om.post("/selection/BN/overrides", data={**sent, "until": "2019-06-30", "reason": "moved"})
+    assert short.status_code == 400 and 'href="#reason"' in short.text and "at least 10 characters" in short.text
+    with session_scope(engine) as session:
+        assert not [e for e in audit.search(session, action="write")], "a refused form is not logged as written"
+    done = om.post("/selection/BN/overrides", data={**sent, "until": "2019-06-30"}, follow_redirects=False)
+    assert done.status_code == 303
+
+
+def test_an_empty_note_shows_the_record_again_with_an_error(login, people):
+    om = login("om_lbm")
+    page = om.get(f"/people/{people.birmingham}")
+    again = om.post(f"/people/{people.birmingham}/notes", data={"csrf_token": _token(page), "text": "   "},
+                    follow_redirects=False)
+    assert again.status_code == 400 and "There is a problem" in again.text and "A note needs some text" in again.text
+    assert 'href="#note-text"' in again.text

@@ -53,3 +53,35 @@ def test_an_empty_note_shows_the_record_again_with_an_error(login, people):
                     follow_redirects=False)
     assert again.status_code == 400 and "There is a problem" in again.text and "A note needs some text" in again.text
     assert 'href="#note-text"' in again.text
+
+
+def test_a_note_sent_after_the_session_ended_is_kept_through_signing_in_again(login, people, web_db, credentials):
+    engine, _ = web_db
+    om = login("om_lbm")
+    om.headers.pop("X-CSRF-Token")  # a browser sends the form's token only
+    page = om.get(f"/people/{people.birmingham}")
+    with session_scope(engine) as session:  # the session ends (signed out elsewhere)
+        from iom.security import service as users
+        from iom.security.models import User
+
+        users.end_sessions(session, session.query(User).filter_by(username="om_lbm").one().id)
+    url = f"http://testserver/people/{people.birmingham}"
+    sent = om.post(f"/people/{people.birmingham}/notes", data={"csrf_token": _token(page), "text": "Seen at the hostel, sober"},
+                   headers={"referer": url}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/login", sent.text[-400:]
+    form = om.get("/login")
+    back = om.post("/login", data={"csrf_token": _token(form), "username": "om_lbm", "password": credentials["password"],
+                                   "purpose": "case management"}, follow_redirects=False)
+    assert back.status_code == 303 and back.headers["location"] == f"/people/{people.birmingham}"
+    again = om.get(back.headers["location"])
+    assert "Seen at the hostel, sober</textarea>" in again.text and "what you had typed" in again.text
+    assert "Seen at the hostel, sober</textarea>" not in om.get(f"/people/{people.birmingham}").text  # once only
+    with session_scope(engine) as session:
+        assert not [e for e in audit.search(session, action="write")], "nothing was written on the user's behalf"
+
+
+def test_a_return_address_never_leaves_the_site(login):
+    from iom.http.drafts import safe_path
+
+    assert [safe_path(p) for p in ("/people/1?tab=timeline", "//evil.example/x", "https://evil.example", "/\\evil", None)] == [
+        "/people/1?tab=timeline", "/", "/", "/", "/"]

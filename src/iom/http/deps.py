@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy.orm import Session
 
 from iom.db import session_scope
+from iom.http.drafts import CARRIED
 from iom.register.service import reference_date
 from iom.security import service as users
 from iom.security.roles import Principal
@@ -111,7 +112,10 @@ def via(request: Request) -> str:
 
 
 def start_session(request: Request, user: Principal, purpose: str) -> None:
+    """A fresh session (a new CSRF token), keeping only where to return and a kept draft."""
+    carried = {key: request.session[key] for key in CARRIED if key in request.session}
     request.session.clear()
+    request.session.update(carried)
     request.session.update(
         uid=user.user_id, epoch=user.session_epoch, purpose=purpose, csrf=secrets.token_urlsafe(32),
         issued=int(dt.datetime.now(dt.UTC).timestamp()),

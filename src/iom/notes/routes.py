@@ -26,7 +26,7 @@ def add_note_page(request: Request, access: AccessDep, person_id: int,
     try:
         flows.write_note(access, person_id=page_person_id(person_id), text=text)
     except FieldError as exc:
-        return render_person(request, access, person_id, errors=[(exc.field, str(exc))], drafts={exc.field: text},
+        return render_person(request, access, person_id, errors=[(exc.field, str(exc))], drafts={"text": text},
                              status_code=400)
     return RedirectResponse(f"/people/{person_id}#notes", status_code=303)
 

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from iom.db import make_engine
 from iom.errors import Conflict, NotFound, UserError
 from iom.http.deps import SESSION_HOURS, CsrfError, NotAuthenticated, csrf_token
+from iom.http.drafts import Drafts
 from iom.http.pages import templates
 from iom.plugins import contributions, resolve
 from iom.register.views import Views
@@ -131,6 +132,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
     app.state.throttle = users.LoginThrottle()
     app.state.views = Views()
+    app.state.drafts = Drafts()
     app.state.fixed_as_of = as_of_date
     app.add_middleware(
         SessionMiddleware,
@@ -151,10 +153,15 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     async def _unauthenticated(request: Request, exc: NotAuthenticated) -> Response:
         if _is_api(request):
             return problem(401, "Unauthorized", "sign in first (POST /api/v1/session)", instance=request.url.path)
+        await app.state.drafts.keep(request)
         return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, exc: CsrfError) -> Response:
+        if not _is_api(request) and "uid" not in request.session and request.url.path != "/login":
+            # The session ended (its cookie with it): sign in again, and keep what was typed.
+            await app.state.drafts.keep(request)
+            return RedirectResponse("/login", status_code=303)
         return _error(request, 403, "Forbidden", "missing or wrong CSRF token: reload the page and try again")
 
     @app.exception_handler(NotFound)

@@ -17,6 +17,7 @@ from iom.http.deps import (
     start_session,
     via,
 )
+from iom.http.drafts import safe_path
 from iom.http.pages import render
 from iom.http.schemas import Text
 from iom.security import audit
@@ -52,7 +53,8 @@ def login(
         user = sign_in(request, db, username=username, password=password, purpose=purpose.strip() or PURPOSES[0])
     except users.LoginRefused as exc:
         return render(request, "login.html", None, status_code=401, purposes=PURPOSES, error=str(exc))
-    return RedirectResponse(_landing(user), status_code=303)
+    back = request.session.pop("return_to", None)
+    return RedirectResponse(safe_path(back) if back else _landing(user), status_code=303)
 
 
 @router.post("/logout", dependencies=CSRF)

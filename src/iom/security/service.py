@@ -40,6 +40,10 @@ def principal(user: User) -> Principal:
                      session_epoch=user.session_epoch, officer=user.officer)
 
 
+def lomu_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Unit.code).where(Unit.kind == "lomu").order_by(Unit.code)))
+
+
 def _check_lomu(session: Session, role: str, lomu_code: str | None) -> str | None:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
@@ -48,7 +52,7 @@ def _check_lomu(session: Session, role: str, lomu_code: str | None) -> str | Non
             raise UserError(f"a {role} needs --lomu CODE (their LOMU)")
         unit = session.get(Unit, lomu_code)
         if unit is None or unit.kind != "lomu":
-            codes = session.scalars(select(Unit.code).where(Unit.kind == "lomu").order_by(Unit.code)).all()
+            codes = lomu_codes(session)
             raise UserError(f"{lomu_code!r} is not a LOMU; LOMUs are: {', '.join(codes) or 'none loaded (run iom init)'}")
         return lomu_code
     return lomu_code or None
@@ -63,9 +67,7 @@ def _check_officer(officer: str | None) -> str | None:
 
 def link_officer(session: Session, *, username: str, officer: str | None) -> User:
     """Link a user to the officer management records name (None unlinks)."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise UserError(f"no user {username!r}")
+    user = get_user(session, username)
     user.officer = _check_officer(officer)
     session.flush()
     return user
@@ -86,16 +88,32 @@ def busiest_officer(session: Session, lomu_code: str, as_of) -> str | None:
     return row[0] if row else None
 
 
-def add_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None,
-             officer: str | None = None) -> User:
+def check_new_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None,
+                   officer: str | None = None) -> str | None:
+    """Why this user cannot be added, if they cannot (before anything is recorded); the LOMU."""
     username = username.strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise UserError("a username is 1-64 letters, digits, '.', '_' or '-'")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    _check_officer(officer)
     lomu_code = _check_lomu(session, role, lomu_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"user {username!r} already exists")
+    return lomu_code
+
+
+def check_update(session: Session, *, username: str, role: str, lomu_code: str | None, officer: str | None) -> None:
+    get_user(session, username)
+    _check_lomu(session, role, lomu_code or None)
+    _check_officer(officer)
+
+
+def add_user(session: Session, *, username: str, password: str, role: str, lomu_code: str | None = None,
+             officer: str | None = None) -> User:
+    lomu_code = check_new_user(session, username=username, password=password, role=role, lomu_code=lomu_code,
+                               officer=officer)
+    username = username.strip()
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -107,6 +125,45 @@ def add_user(session: Session, *, username: str, password: str, role: str, lomu_
         created_at=dt.datetime.now(dt.UTC),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    return user
+
+
+def set_active(session: Session, *, username: str, active: bool) -> User:
+    """Deactivate (every session ends at once) or reactivate an account; never deleted, so
+    the audit log's names keep meaning something."""
+    user = get_user(session, username)
+    user.active = active
+    if not active:
+        user.session_epoch += 1
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, *, username: str) -> str:
+    """A new random password for the user (shown once to the administrator); every session ends."""
+    user = get_user(session, username)
+    password = secrets.token_urlsafe(12)
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    session.flush()
+    return password
+
+
+def update_user(session: Session, *, username: str, role: str, lomu_code: str | None, officer: str | None) -> User:
+    """Change a user's role, LOMU and officer; their sessions end so the new scope applies."""
+    user = get_user(session, username)
+    user.lomu_code = _check_lomu(session, role, lomu_code or None)
+    user.role = role
+    user.officer = _check_officer(officer)
+    user.session_epoch += 1
     session.flush()
     return user
 

@@ -6,7 +6,8 @@ from iom.plugins import Domain
 DOMAIN = Domain(
     name="web",
     cli=("iom.web.cli:register",),
-    routers=("iom.web.api:router", "iom.web.routes:router", "iom.web.audit:pages", "iom.web.audit:api"),
-    nav=(("/audit", "Audit log", "read_audit"),),
+    routers=("iom.web.api:router", "iom.web.routes:router", "iom.web.audit:pages", "iom.web.audit:api",
+             "iom.web.users:pages"),
+    nav=(("/audit", "Audit log", "read_audit"), ("/admin/users", "Users", "manage_users")),
     templates=True,
 )

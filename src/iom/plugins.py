@@ -75,6 +75,8 @@ class Domain:
     synth_steps: tuple[str, ...] = ()
     #: Main navigation entries: ``(path, label, permission)``, shown to users with the permission.
     nav: tuple[tuple[str, str, str], ...] = ()
+    #: Jinja filters the domain's templates use: ``(name, "module:function")``.
+    template_filters: tuple[tuple[str, str], ...] = ()
     #: Whether the package has a ``templates/`` folder for the web's template loader.
     templates: bool = False
 

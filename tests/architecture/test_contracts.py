@@ -100,7 +100,8 @@ def test_every_installed_domain_declares_itself_and_its_hooks_resolve():
     assert [d.package for d in declared] == list(INSTALLED)
     assert all(isinstance(d, Domain) for d in declared)
     for d in declared:
-        for target in (*d.cli, *d.routers, *d.timeline, *d.live_timeline, *([d.import_kinds] if d.import_kinds else [])):
+        for target in (*d.cli, *d.routers, *d.timeline, *d.live_timeline, *d.attention, *d.synth_steps,
+                       *(t for _, t in d.template_filters), *(t for t in (d.import_kinds, d.reference_tables) if t)):
             assert resolve(target) is not None, target
         if d.templates:
             assert (SRC.joinpath(*d.package.split(".")) / "templates").is_dir(), d.package

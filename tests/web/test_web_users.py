@@ -45,3 +45,18 @@ def test_an_administrator_adds_links_resets_and_deactivates(login, web_db):
 
 def test_only_administrators_manage_users(login):
     assert login("sup_lbm").get("/admin/users").status_code == 403
+
+
+def test_the_audit_log_reads_as_words_not_raw_json():
+    from iom.web.audit import readable_detail
+
+    rows = readable_detail('{"via": "page", "npu": "BN", "people": [1, 2, 3, 4, 5, 6, 7], "filters": {"risk": "High", "q": null}}')
+    assert rows == [("via", "page", None), ("npu", "BN", None), ("people", "7 people", "1, 2, 3, 4, 5, 6, 7"),
+                    ("filters", "risk High", None)]
+    assert readable_detail("not json") == [("detail", "not json", None)]
+
+
+def test_the_audit_page_shows_a_selection_view_as_a_count(login, people):
+    login("om_lbm").get("/api/v1/caseload")
+    page = login("admin").get("/audit")
+    assert page.status_code == 200 and "<strong>via</strong>: api" in page.text

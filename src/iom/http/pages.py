@@ -13,7 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from iom import formatting
 from iom.http.deps import as_of, csrf_token
-from iom.plugins import domains
+from iom.plugins import domains, resolve
 from iom.security.roles import Principal
 
 
@@ -22,6 +22,9 @@ def templates() -> Jinja2Templates:
     folders = [str(resources.files(d.package) / "templates") for d in domains() if d.templates]
     env = Environment(loader=ChoiceLoader([FileSystemLoader(f) for f in folders]), autoescape=select_autoescape())
     env.globals["navigation"] = [entry for d in domains() for entry in d.nav]
+    for d in domains():
+        for name, target in d.template_filters:
+            env.filters[name] = resolve(target)
     env.filters.update(pounds=formatting.pounds, percent=formatting.percent, probability=formatting.probability,
                        long_date=formatting.long_date)
     return Jinja2Templates(env=env)

@@ -9,5 +9,6 @@ DOMAIN = Domain(
     routers=("iom.web.api:router", "iom.web.routes:router", "iom.web.audit:pages", "iom.web.audit:api",
              "iom.web.users:pages"),
     nav=(("/audit", "Audit log", "read_audit"), ("/admin/users", "Users", "manage_users")),
+    template_filters=(("audit_detail", "iom.web.audit:readable_detail"),),
     templates=True,
 )

@@ -4,6 +4,7 @@ audited."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -22,6 +23,31 @@ from iom.security.roles import Principal
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
+
+
+#: A list in an audit row's detail longer than this is shown as a count, its items on request.
+SHOWN_ITEMS = 5
+
+
+def readable_detail(detail: str) -> list[tuple[str, str, str | None]]:
+    """An audit row's JSON detail as (key, what to show, the whole of it when that is long):
+    a selection view's 50 ids read as "50 people", not a raw JSON cell."""
+    try:
+        data = json.loads(detail or "{}")
+    except ValueError:
+        return [("detail", detail, None)]
+    if not isinstance(data, dict):
+        return [("detail", str(data), None)]
+    out = []
+    for key, value in data.items():
+        if isinstance(value, list) and len(value) > SHOWN_ITEMS:
+            out.append((key, f"{len(value):,} {'people' if key == 'people' else 'items'}", ", ".join(map(str, value))))
+        elif isinstance(value, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in value.items() if v not in (None, "", []))
+            out.append((key, shown or "none", None))
+        else:
+            out.append((key, ", ".join(map(str, value)) if isinstance(value, list) else str(value), None))
+    return out
 
 
 class AuditRow(BaseModel):

@@ -12,6 +12,7 @@ DOMAIN = Domain(
     record_parts=(RecordPart(name="scores", schema="iom.scoring.views:ScoreList", build="iom.scoring.views:record_scores",
                              default=[], template="scoring/record_scores_summary.html", label="Scores",
                              tab_template="scoring/record_scores.html"),),
-    nav=(("/selection", "Selection review", "read_people"), ("/approvals", "Approvals", "read_people")),
+    nav=(("/selection", "Selection review", "read_people"), ("/approvals", "Approvals", "read_people"),
+         ("/fairness", "Fairness", "review_fairness")),
     templates=True,
 )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from iom.errors import UserError
 from iom.formatting import percent
 from iom.scoring.config import ScoringConfig, load_config
+from iom.dates import months_after, months_before
 from iom.scoring.schemas import FairnessAudit
 
 ATTRIBUTES = {"ethnicity": "ethnicity", "sex": "sex", "age_band": "age band"}
@@ -107,8 +108,6 @@ def audit(frame: pd.DataFrame, config: ScoringConfig | None = None) -> FairnessA
 
 def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> pd.DataFrame:
     """Everyone scored on ``as_of`` with their selection, prediction and observed outcome."""
-    from dateutil.relativedelta import relativedelta
-
     from iom.register.models import Unit
     from iom.scoring import model as model_mod
     from iom.scoring import service
@@ -117,7 +116,7 @@ def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> p
     from sqlalchemy import select
 
     latest = service.reference_date_or_none(session)
-    needed = as_of + relativedelta(months=config.model.follow_up_months + config.model.waiting_months)
+    needed = months_after(as_of, config.model.follow_up_months + config.model.waiting_months)
     if latest is None or needed > latest:
         raise UserError(
             f"the follow-up after {as_of} is incomplete (it needs data up to {needed}, the register ends "
@@ -142,18 +141,20 @@ def audit_frame(session: Session, *, as_of: dt.date, config: ScoringConfig) -> p
     return frame
 
 
-def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=None) -> FairnessAudit:
-    """The audit for ``as_of`` (default: the latest date whose follow-up is complete)."""
-    from dateutil.relativedelta import relativedelta
-
+def default_audit_date(session: Session, config: ScoringConfig) -> dt.date:
+    """The latest date whose follow-up is complete, so observed reoffending is known."""
     from iom.scoring import service
 
+    latest = service.reference_date_or_none(session)
+    if latest is None:
+        raise UserError("the register holds no crimes: load or generate data first")
+    return months_before(latest, config.model.follow_up_months + config.model.waiting_months)
+
+
+def fairness_audit(session: Session, *, as_of: dt.date | None = None, config=None) -> FairnessAudit:
+    """The audit for ``as_of`` (default: ``default_audit_date``)."""
     config = config if isinstance(config, ScoringConfig) else load_config(config)
-    if as_of is None:
-        latest = service.reference_date_or_none(session)
-        if latest is None:
-            raise UserError("the register holds no crimes: load or generate data first")
-        as_of = latest - relativedelta(months=config.model.follow_up_months + config.model.waiting_months)
+    as_of = as_of or default_audit_date(session, config)
     frame = audit_frame(session, as_of=as_of, config=config)
     if frame.empty:
         raise UserError(f"nobody to audit on {as_of}: no one had a counted crime before it (choose a date the register covers)")

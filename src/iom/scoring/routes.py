@@ -15,7 +15,7 @@ from iom.errors import FieldError, NotFound
 from iom.http.deps import CSRF
 from iom.http.pages import render
 from iom.http.schemas import MAX_ID, PROBLEMS, PageNo, Text
-from iom.scoring import flows, views
+from iom.scoring import flows, service, views
 from iom.scoring.schemas import OverrideOut
 
 pages = APIRouter(include_in_schema=False)
@@ -144,6 +144,24 @@ def reject_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le
           summary="Revoke an override now, with a reason")
 def revoke_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn) -> OverrideOut:
     return flows.revoke_override(access, override_id=override_id, reason=body.reason)
+
+
+@pages.get("/fairness")
+def fairness_page(request: Request, access: AccessDep,
+                  as_of: Annotated[dt.date | None, Query(description="Date of the selection audited")] = None) -> HTMLResponse:
+    """The ethics committee's fairness audit of a stored selection (a page never scores: it
+    says how to store one when none is)."""
+    from iom.scoring.config import load_config
+    from iom.scoring.fairness import default_audit_date, fairness_audit
+
+    access.require("review_fairness", "this role does not review the fairness audit")
+    config = load_config()
+    day = as_of or default_audit_date(access.session, config)
+    report = None
+    if service.stored_run(access.session, as_of=day) is not None:
+        report = access.kept(("fairness", day), lambda: fairness_audit(access.session, as_of=day, config=config))
+    access.log("read", "fairness_audit", as_of=day.isoformat(), stored=report is not None)
+    return render(request, "scoring/fairness_page.html", access.user, report=report, day=day)
 
 
 @api.get("/selection/{npu_code}", response_model=views.Selection, summary="Ranked selection for an NPU (stored scores)")

@@ -15,11 +15,12 @@ CONSOLE = "console"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "propose_override"}),
-    SUPERVISOR: frozenset({"read_people", "write_notes", "propose_override", "approve_override"}),
-    ANALYST: frozenset({"read_people", "pseudonymised"}),
+    SUPERVISOR: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "review_fairness"}),
+    ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness"}),
     MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "read_restricted"}),
     ADMINISTRATOR: frozenset({"read_audit", "manage_users"}),
-    CONSOLE: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "read_restricted"}),
+    CONSOLE: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "read_restricted",
+                        "review_fairness"}),
 }
 
 #: Whose records each role reaches: one LOMU's, the whole force's, or nobody's.

@@ -37,3 +37,14 @@ def test_classification_and_npu_match_whatever_their_case_and_sorting_is_honoure
     names = [r["name"].split()[-1] for r in by_name]
     assert names == sorted(names)
     assert om.get("/api/v1/caseload", params={"sort": "shoe size"}).status_code == 422
+
+
+def test_officer_and_flag_filters_and_the_classification_choice_list(login, people):
+    om = login("om_lbm")
+    assert _ids(om, officer="pc sample") == _ids(om) and _ids(om, officer="PC Nobody") == []
+    assert people.moved in _ids(om, flag="domestic abuse (3 y)")
+    assert _ids(om, flag="restricted") == [people.restricted]
+    assert om.get("/api/v1/caseload", params={"flag": "left-handed"}).status_code == 400
+    page = om.get("/caseload").text
+    assert '<option value="MSV"' in page and "Most Serious Violence" in page
+    assert "Burglary" in page  # the classification's name, not the code, in the table

@@ -85,3 +85,13 @@ def test_a_return_address_never_leaves_the_site(login):
 
     assert [safe_path(p) for p in ("/people/1?tab=timeline", "//evil.example/x", "https://evil.example", "/\\evil", None)] == [
         "/people/1?tab=timeline", "/", "/", "/", "/"]
+
+
+def test_bad_input_is_told_in_plain_words(login):
+    om = login("om_lbm")
+    body = om.get("/api/v1/caseload", params={"per_page": "lots"}).json()
+    assert body["status"] == 422 and body["detail"] == "per page must be a whole number"
+    too_big = om.get("/api/v1/caseload", params={"per_page": 5000}).json()["detail"]
+    assert too_big == "per page is too large (at most 200)"
+    page = om.get("/people/abc")
+    assert page.status_code == 422 and "person id must be a whole number" in page.text and "Input should" not in page.text

@@ -8,5 +8,6 @@ DOMAIN = Domain(
     cli=("iom.casefile.cli:register",),
     routers=("iom.casefile.routes:pages", "iom.casefile.routes:api", "iom.casefile.routes:person_api"),
     nav=(("/caseload", "Caseload", "read_people"), ("/dashboard", "Dashboard", "read_people")),
+    template_filters=(("code_name", "iom.register.labels:code_name"),),
     templates=True,
 )

@@ -66,6 +66,9 @@ def _flags(session: Session, person_ids: list[int], as_of: dt.date) -> dict[int,
     return {pid: sorted(values) for pid, values in flags.items()}
 
 
+#: Flags a caseload can be filtered by (``_flags``, and restricted records).
+FLAGS = ("domestic abuse (3 y)", "vulnerability marker", "interpreter", "restricted")
+
 #: Caseload orders: each a key over (person, risk level, risk since).
 SORTS = ("risk", "name", "pseudonym", "next_review")
 
@@ -106,7 +109,7 @@ DUE_SOON_DAYS = 7
 
 
 def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None, classification=None, npu=None,
-                 q=None, mine: bool = False) -> list:
+                 q=None, mine: bool = False, officer=None) -> list:
     """One row per current cohort member in scope (the filters applied): ids and names, the
     latest risk level and its date, the managing LOMU and the latest adoption. ``mine``: only
     the people whose current management record names the user's own officer."""
@@ -137,6 +140,8 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
         query = query.where(_matches(q.strip(), user))
     if mine:
         query = query.where(latest_mgmt.c.officer == user.officer)
+    if officer and officer.strip() and not user.pseudonymised:
+        query = query.where(func.lower(latest_mgmt.c.officer) == officer.strip().lower())
     return session.execute(query).all()
 
 
@@ -178,6 +183,8 @@ def caseload(
     q: str | None = None,
     need: str | None = None,
     mine: bool = False,
+    officer: str | None = None,
+    flag: str | None = None,
     sort: str = "risk",
     page: int = 1,
     per_page: int = 50,
@@ -193,9 +200,16 @@ def caseload(
         raise UserError(f"sort must be one of {', '.join(SORTS)}")
     if need is not None and need not in NEEDS:
         raise UserError(f"need must be one of {', '.join(NEEDS)}")
-    keys = _member_keys(session, user, as_of=as_of, risk=risk, classification=classification, npu=npu, q=q, mine=mine)
+    if flag is not None and flag not in FLAGS:
+        raise UserError(f"flag must be one of {', '.join(FLAGS)}")
+    keys = _member_keys(session, user, as_of=as_of, risk=risk, classification=classification, npu=npu, q=q, mine=mine,
+                        officer=officer)
     if need is not None:
         keys = [k for k in keys if need in _needs(k, as_of)]
+    if flag is not None:
+        flagged = _flags(session, [k.id for k in keys], as_of)
+        restricted = scope.restricted_among(session, [k.id for k in keys], as_of) if flag == "restricted" else set()
+        keys = [k for k in keys if flag in flagged.get(k.id, []) or k.id in restricted]
     keys.sort(key=_sort_key(sort, user))
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]

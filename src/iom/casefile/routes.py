@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from iom.casefile import charts, record, schemas
+from iom.register import labels
 from iom.casefile.deps import AccessDep
 from iom.errors import UserError
 from iom.http.pages import render
@@ -35,6 +36,8 @@ def caseload_page(
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
     need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
     view: Annotated[str | None, Query(pattern="^(mine|unit)$")] = None,
+    officer: Annotated[str | None, Query(max_length=80)] = None,
+    flag: Annotated[str | None, Query(max_length=24)] = None,
 ) -> HTMLResponse:
     """An officer's own caseload by default (when their account is linked to one), the unit's a
     click away."""
@@ -43,12 +46,13 @@ def caseload_page(
     classification = classification or None
     view = view or ("mine" if access.user.officer else "unit")
     filters = {"risk": risk, "classification": classification, "npu": npu or None, "q": (q or "").strip() or None,
-               "need": need or None, "sort": sort, "mine": view == "mine"}
+               "need": need or None, "sort": sort, "mine": view == "mine", "officer": (officer or "").strip() or None,
+               "flag": flag or None}
     result = access.caseload(**filters, page=page, per_page=50)
     pages_total = max(1, -(-result.total // result.per_page))
     return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
                   classification=classification, filters=filters, sorts=record.SORTS, attention=access.attention(mine=filters["mine"]),
-                  needs=record.NEEDS)
+                  needs=record.NEEDS, flags=record.FLAGS, classifications=labels.choices("classification"))
 
 
 @pages.get("/people/{person_id}")
@@ -104,9 +108,11 @@ def caseload(
     sort: Annotated[str, Query(pattern="^(risk|name|pseudonym|next_review)$")] = "risk",
     need: Annotated[str | None, Query(pattern="^(overdue|due_this_week|new_this_month|risk_changed)$")] = None,
     mine: Annotated[bool, Query(description="Only my own caseload (my account's officer)")] = False,
+    officer: Annotated[str | None, Query(max_length=80, description="Managed by this officer")] = None,
+    flag: Annotated[str | None, Query(max_length=24, description="One of the caseload's flags")] = None,
 ) -> schemas.CaseloadPage:
-    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, need=need, mine=mine, sort=sort,
-                           page=page, per_page=per_page)
+    return access.caseload(risk=risk, classification=classification, npu=npu, q=q, need=need, mine=mine,
+                           officer=officer, flag=flag, sort=sort, page=page, per_page=per_page)
 
 
 @api.get("/attention", response_model=list[schemas.AttentionItem], summary="What needs attention in my scope")

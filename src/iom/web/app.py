@@ -91,6 +91,40 @@ class SecurityMiddleware:
             await _send_problem(send_with_headers, 500, "Internal Server Error", "the server could not complete the request")
 
 
+#: Pydantic's error types in words a user can act on ("{field}" is the field's name).
+ERROR_WORDS = {
+    "missing": "{field} is needed",
+    "int_parsing": "{field} must be a whole number",
+    "int_type": "{field} must be a whole number",
+    "float_parsing": "{field} must be a number",
+    "bool_parsing": "{field} must be yes or no (true or false)",
+    "date_parsing": "{field} must be a date like 2019-03-31",
+    "date_from_datetime_parsing": "{field} must be a date like 2019-03-31",
+    "string_too_short": "{field} is too short",
+    "string_too_long": "{field} is too long",
+    "string_pattern_mismatch": "{field} is not one of the values this accepts",
+    "greater_than_equal": "{field} is too small",
+    "less_than_equal": "{field} is too large",
+    "json_invalid": "the request body is not valid JSON",
+    "value_error": "{field}: {msg}",
+}
+
+
+def plain_error(err: dict) -> str:
+    """One validation error in plain words: "per page must be a whole number", never
+    "query.per_page: Input should be a valid integer"."""
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header", "cookie")]
+    field = (loc[-1] if loc else "the request").replace("_", " ")
+    ctx = err.get("ctx") or {}
+    text = ERROR_WORDS.get(err.get("type", ""), "{field} is not valid").format(
+        field=field, msg=str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, "))
+    for key, words in (("max_length", "at most {} characters"), ("min_length", "at least {} characters"),
+                       ("le", "at most {}"), ("ge", "at least {}")):
+        if key in ctx:
+            text += f" ({words.format(ctx[key])})"
+    return text
+
+
 def problem(status: int, title: str, detail: str | None = None, *, instance: str | None = None, headers: dict | None = None) -> JSONResponse:
     content = {"type": "about:blank", "title": title, "status": status}
     if detail:
@@ -186,11 +220,8 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()))
-            parts.append(f"{where}: {err.get('msg', 'invalid')}")
-        return _error(request, 422, "Unprocessable Content", "; ".join(parts) or "invalid request")
+        parts = [plain_error(err) for err in exc.errors()[:5]]
+        return _error(request, 422, "Unprocessable Content", "; ".join(parts) or "the request could not be read")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -31,3 +31,19 @@ def test_supervisors_see_overrides_awaiting_approval(login, people):
     pending = {i["key"]: i for i in sup.get("/api/v1/attention").json()}["overrides_pending"]
     assert pending["count"] == 1 and pending["href"] == "/approvals"
     assert "overrides_pending" not in {i["key"] for i in om.get("/api/v1/attention").json()}
+
+
+def test_the_selection_s_adopt_and_exit_counts_are_in_the_attention_list(login, web_db):
+    from iom.db import session_scope
+    from iom.scoring import service
+
+    engine, _ = web_db
+    om = login("om_lbm")
+    assert not [i for i in om.get("/api/v1/attention").json() if i["key"].startswith("selection_")]  # none stored
+    with session_scope(engine) as session:
+        service.score_all(session, as_of=sample.AS_OF, train=True)
+        rows = service.select_for_npu(session, npu_code="BN", as_of=sample.AS_OF)
+    items = {i["key"]: i for i in om.get("/api/v1/attention").json()}
+    assert items["selection_adopt_BN"]["count"] == sum(r.decision == "adopt" for r in rows)
+    assert items["selection_exit_BN"]["count"] == sum(r.decision == "exit" for r in rows)
+    assert items["selection_adopt_BN"]["href"] == "/selection/BN"

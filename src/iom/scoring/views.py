@@ -152,11 +152,20 @@ STATES = {
 
 
 def attention(access: Access) -> list[AttentionItem]:
-    """Overrides awaiting a decision on people in scope, for those who decide them."""
-    if not access.user.can("approve_override"):
-        return []
-    query = (select(func.count()).select_from(Override).join(Person, Person.id == Override.person_id)
-             .where(scope.in_scope(access.user, access.as_of), STATES["pending"]))
-    count = access.session.scalar(query) or 0
-    return [AttentionItem(key="overrides_pending", label="Overrides awaiting approval", count=count,
-                          href="/approvals", severity="overdue" if count else "info")]
+    """For a LOMU's staff: whom the stored selection now marks to adopt or exit in each of its
+    NPUs; for those who decide them, overrides awaiting a decision on people in scope."""
+    items = []
+    if access.user.scope == "lomu" and service.stored_run(access.session, as_of=access.as_of) is not None:
+        for npu in access.npus_in_scope():
+            decisions = access.kept_view("selection decisions", npu, build=lambda npu=npu: service.selection_page(
+                access.session, npu_code=npu, as_of=access.as_of, page=1, per_page=1)[2])
+            for decision, label in (("adopt", "to adopt"), ("exit", "to exit")):
+                items.append(AttentionItem(key=f"selection_{decision}_{npu}", label=f"NPU {npu}: selection marks {label}",
+                                           count=decisions.get(decision, 0), href=f"/selection/{npu}"))
+    if access.user.can("approve_override"):
+        query = (select(func.count()).select_from(Override).join(Person, Person.id == Override.person_id)
+                 .where(scope.in_scope(access.user, access.as_of), STATES["pending"]))
+        count = access.session.scalar(query) or 0
+        items.append(AttentionItem(key="overrides_pending", label="Overrides awaiting approval", count=count,
+                                   href="/approvals", severity="overdue" if count else "info"))
+    return items

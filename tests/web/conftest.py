@@ -4,9 +4,13 @@ and the Playwright launch settings for Debian's chromium (never a downloaded bro
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import uvicorn
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from fastapi.testclient import TestClient
@@ -102,3 +106,53 @@ def credentials() -> dict[str, str]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def scored(web_db):
+    """The sample with scores stored as of its date (the force model trained for it)."""
+    from iom.scoring import service as scoring
+
+    engine, people = web_db
+    with session_scope(engine) as session:
+        scoring.score_all(session, as_of=sample.AS_OF, train=True)
+    return people
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve(web_db, credentials):
+    """``serve(score=False)`` -> the base URL of a live server (uvicorn in a thread) on this
+    test's database, started after the test's own setup (and, with ``score``, after storing
+    scores as of the sample date)."""
+    from iom.scoring import service as scoring
+
+    engine, _ = web_db
+    servers = []
+
+    def _serve(score: bool = False) -> str:
+        if score:
+            with session_scope(engine) as session:
+                scoring.score_all(session, as_of=sample.AS_OF, train=True)
+        app = create_app(engine, secret=credentials["secret"], as_of_date=sample.AS_OF, secure_cookies=False)
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield _serve
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -16,14 +16,6 @@ scoring = pytest.importorskip("iom.scoring.service")
 UNTIL = (sample.AS_OF + dt.timedelta(days=60)).isoformat()
 
 
-@pytest.fixture
-def scored(web_db):
-    engine, people = web_db
-    with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF, train=True)
-    return people
-
-
 def _decision(client, person_id):
     return next(r["decision"] for r in client.get("/api/v1/selection/BN").json()["rows"] if r["person_id"] == person_id)
 

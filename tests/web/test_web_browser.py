@@ -6,46 +6,18 @@ test-artifacts/."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 
-from iom.db import session_scope
-from iom.synth import sample
-from iom.web.app import create_app
 
 
 pytestmark = pytest.mark.browser
 scoring = pytest.importorskip("iom.scoring.service")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def live_server(web_db, credentials):
-    engine, people = web_db
-    with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF, train=True)
-    app = create_app(engine, secret=credentials["secret"], as_of_date=sample.AS_OF, secure_cookies=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", people, credentials["password"]
-    server.should_exit = True
-    thread.join(timeout=10)
+def live_server(serve, people, credentials):
+    return serve(score=True), people, credentials["password"]
 
 
 def _sign_in(page, base: str, username: str, purpose: str, password: str) -> None:

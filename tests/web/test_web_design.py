@@ -9,16 +9,10 @@ test-artifacts/."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from urllib.parse import urljoin
 
 import pytest
-import uvicorn
 
-from iom.synth import sample
-from iom.web.app import create_app
 
 GOVUK_CSS = "/static/vendor/govuk-frontend.min.css"
 MOJ_CSS = "/static/vendor/moj-frontend.min.css"
@@ -86,28 +80,9 @@ def test_error_page_uses_govuk_heading_and_detail(login):
 
 # --- in the browser -------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def design_server(web_db, credentials):
-    engine, people = web_db
-    app = create_app(engine, secret=credentials["secret"], as_of_date=sample.AS_OF, secure_cookies=False)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", people, credentials["password"]
-    server.should_exit = True
-    thread.join(timeout=10)
+def design_server(serve, people, credentials):
+    return serve(), people, credentials["password"]
 
 
 @pytest.mark.browser

@@ -9,17 +9,8 @@ import pytest
 
 from iom.db import session_scope
 from iom.security import audit
-from iom.synth import sample
 
 scoring = pytest.importorskip("iom.scoring.service")
-
-
-@pytest.fixture
-def scored(web_db):
-    engine, people = web_db
-    with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF, train=True)
-    return people
 
 
 def _token(page) -> str:

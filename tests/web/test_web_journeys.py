@@ -16,61 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from iom.db import session_scope
 from iom.register.models import Crime
 from iom.security import service as users
 from iom.synth import sample
-from iom.web.app import create_app
 
 pytestmark = pytest.mark.browser
 scoring = pytest.importorskip("iom.scoring.service")
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BURGLARIES = ("028/01", "030/01", "030/02", "028/04")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def serve(web_db, credentials):
-    """``serve(score=False)`` -> the base URL of a live server on this test's database, started
-    after the test's own setup (and, with ``score``, after storing scores as of the sample date)."""
-    engine, _ = web_db
-    servers = []
-
-    def _serve(score: bool = False) -> str:
-        if score:
-            with session_scope(engine) as session:
-                scoring.score_all(session, as_of=sample.AS_OF, train=True)
-        app = create_app(engine, secret=credentials["secret"], as_of_date=sample.AS_OF, secure_cookies=False)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start")
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{port}"
-
-    yield _serve
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _add_crimes(engine, person_id: int, count: int, first: dt.date, days: int, tag: str) -> None:

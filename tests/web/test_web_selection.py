@@ -13,14 +13,6 @@ from iom.synth import sample
 scoring = pytest.importorskip("iom.scoring.service")
 
 
-@pytest.fixture
-def scored(web_db):
-    engine, people = web_db
-    with session_scope(engine) as session:
-        scoring.score_all(session, as_of=sample.AS_OF, train=True)
-    return people
-
-
 def test_selection_without_stored_scores_says_so(login):
     body = login("om_lbm").get("/api/v1/selection/BN").json()
     assert body["scores_stored"] is False and body["rows"] == []

@@ -111,20 +111,18 @@ def approvals_page(request: Request, access: AccessDep, page: PageNo = 1,
     return render(request, "scoring/approvals.html", access.user, found=found, pages=max(1, -(-found.total // found.per_page)))
 
 
-@pages.post("/overrides/{override_id}/reject", dependencies=CSRF)
-def reject_override_page(access: AccessDep, override_id: int, reason: Annotated[Text, Form(max_length=2000)]) -> Response:
-    if not 1 <= override_id <= MAX_ID:
-        raise NotFound(f"no override #{override_id}")
-    flows.reject_override(access, override_id=override_id, reason=reason)
-    return RedirectResponse("/approvals", status_code=303)
+#: Decisions with a reason, from the approvals queue: the flow, and where to go back to.
+DECISIONS = {"reject": (flows.reject_override, "/approvals"), "revoke": (flows.revoke_override, "/approvals?state=approved")}
 
 
-@pages.post("/overrides/{override_id}/revoke", dependencies=CSRF)
-def revoke_override_page(access: AccessDep, override_id: int, reason: Annotated[Text, Form(max_length=2000)]) -> Response:
-    if not 1 <= override_id <= MAX_ID:
-        raise NotFound(f"no override #{override_id}")
-    flows.revoke_override(access, override_id=override_id, reason=reason)
-    return RedirectResponse("/approvals?state=approved", status_code=303)
+@pages.post("/overrides/{override_id}/{decision}", dependencies=CSRF)
+def decide_override_page(access: AccessDep, override_id: int, decision: str,
+                         reason: Annotated[Text, Form(max_length=2000)] = "") -> Response:
+    if decision not in DECISIONS or not 1 <= override_id <= MAX_ID:
+        raise NotFound(f"no override #{override_id} to {decision}")
+    flow, back = DECISIONS[decision]
+    flow(access, override_id=override_id, reason=reason)
+    return RedirectResponse(back, status_code=303)
 
 
 @api.get("/overrides", response_model=views.OverridePage, summary="Overrides in my scope by state (pending: the approvals queue)")

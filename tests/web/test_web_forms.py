@@ -86,3 +86,22 @@ def test_bad_input_is_told_in_plain_words(login):
     assert too_big == "per page is too large (at most 200)"
     page = om.get("/people/abc")
     assert page.status_code == 422 and "person id must be a whole number" in page.text and "Input should" not in page.text
+
+
+def test_a_kept_draft_is_never_shown_to_someone_else_signing_in(login, people, web_db, credentials):
+    from iom.security import service as users
+    from iom.security.models import User
+
+    engine, _ = web_db
+    om = login("om_lbm")
+    om.headers.pop("X-CSRF-Token")
+    page = om.get(f"/people/{people.birmingham}")
+    with session_scope(engine) as session:
+        users.end_sessions(session, session.query(User).filter_by(username="om_lbm").one().id)
+    om.post(f"/people/{people.birmingham}/notes", data={"csrf_token": _token(page), "text": "Private words"},
+            headers={"referer": f"http://testserver/people/{people.birmingham}"}, follow_redirects=False)
+    form = om.get("/login")
+    other = om.post("/login", data={"csrf_token": _token(form), "username": "sup_lbm", "password": credentials["password"],
+                                    "purpose": "case management"}, follow_redirects=False)
+    assert other.status_code == 303
+    assert "Private words" not in om.get(other.headers["location"]).text

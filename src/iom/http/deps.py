@@ -70,6 +70,7 @@ def current_user(request: Request, db: DB) -> Principal:
         raise NotAuthenticated()
     user = users.load_principal(db, user_id, request.session.get("epoch", -1))
     if user is None:
+        request.state.ended_uid = user_id  # whose work a kept draft is (``iom.http.drafts``)
         request.session.clear()
         raise NotAuthenticated()
     request.state.user = user

@@ -24,21 +24,24 @@ class Drafts:
         self._lock = threading.Lock()
 
     async def keep(self, request: Request) -> None:
-        """Remember where the user was and, for a form, what they typed (never the CSRF token)."""
+        """Remember where the user was and, for a form, what they typed (never the CSRF token),
+        for the same user only: with no way to tell whose session ended, nothing is kept."""
         page = return_path(request)
         request.session["return_to"] = page
-        if request.method != "POST":
+        owner = request.session.get("uid") or getattr(request.state, "ended_uid", None)
+        if request.method != "POST" or owner is None:
             return
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token" and len(v) <= 10_000}
         if fields:
             token = secrets.token_urlsafe(16)
             with self._lock:
-                self._kept[token] = (urlsplit(page).path, fields)
+                self._kept[token] = (urlsplit(page).path, fields, owner)
             request.session["draft"] = token
 
-    def take(self, request: Request) -> dict[str, str]:
-        """The fields kept for this page, once; {} if none."""
+    def take(self, request: Request, user_id: int | None) -> dict[str, str]:
+        """The fields kept for this page and this user, once; {} if none. Someone else
+        signing in on the same browser never sees them (and they are dropped)."""
         token = request.session.get("draft")
         if not token:
             return {}
@@ -48,7 +51,7 @@ class Drafts:
                 return {}
             del self._kept[token]
         request.session.pop("draft", None)
-        return kept[1]
+        return kept[1] if kept[2] == user_id else {}
 
 
 def return_path(request: Request) -> str:

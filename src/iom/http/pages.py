@@ -33,7 +33,7 @@ def templates() -> Jinja2Templates:
 def render(request: Request, name: str, user: Principal | None, status_code: int = 200, **context) -> HTMLResponse:
     context.update(user=user, csrf=csrf_token(request), as_of=as_of(request),
                    purpose=request.session.get("purpose"))
-    kept = request.app.state.drafts.take(request) if user is not None else {}
+    kept = request.app.state.drafts.take(request, user.user_id) if user is not None else {}
     if kept:
         context["drafts"] = {**kept, **context.get("drafts", {})}
         context["kept_notice"] = "You were signed out before that was saved: what you had typed is below. Check it and send it again."

@@ -172,7 +172,9 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         SessionMiddleware,
         secret_key=secret or secret_key(),
         session_cookie="iom_session",
-        max_age=SESSION_HOURS * 3600,
+        # The cookie outlives the session (checked against "issued"), so a form sent after the
+        # session ended still says whose it was, and its draft is kept for them alone.
+        max_age=2 * SESSION_HOURS * 3600,
         same_site="strict",
         https_only=(not is_development()) if secure_cookies is None else secure_cookies,
     )

@@ -71,3 +71,12 @@ def test_the_selection_api_pages_and_says_how_many(login, scored):
     beyond = om.get("/api/v1/selection/BN", params={"per_page": 1, "page": first["total"] + 1}).json()
     assert beyond["rows"] == [] and beyond["total"] == first["total"]
     assert om.get("/api/v1/selection/BN", params={"per_page": 500}).status_code == 422
+
+
+def test_a_rejected_override_reads_as_rejected_on_the_timeline(login, scored):
+    om, sup = login("om_lbm"), login("sup_lbm")
+    made = om.post("/api/v1/overrides", json={"person_id": scored.birmingham, "include": False,
+                                             "reason": "moved out of area", "until": UNTIL}).json()
+    sup.post(f"/api/v1/overrides/{made['id']}/reject", json={"reason": "still lives in BN"})
+    events = [e["text"] for e in om.get(f"/api/v1/people/{scored.birmingham}").json()["timeline"] if e["kind"] == "override"]
+    assert events and "(rejected)" in events[0] and "awaiting approval" not in events[0]

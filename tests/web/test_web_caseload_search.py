@@ -48,3 +48,14 @@ def test_officer_and_flag_filters_and_the_classification_choice_list(login, peop
     page = om.get("/caseload").text
     assert '<option value="MSV"' in page and "Most Serious Violence" in page
     assert "Burglary" in page  # the classification's name, not the code, in the table
+
+
+def test_who_is_in_a_restricted_cohort_is_no_filter_for_non_specialists(login, people):
+    om = login("om_lbm")
+    assert om.get("/api/v1/caseload", params={"classification": "MAPPA"}).status_code == 400
+    assert '<option value="MAPPA"' not in om.get("/caseload").text
+    mappa = login("mappa")
+    assert _ids(mappa, classification="mappa") == [people.restricted]
+    assert '<option value="MAPPA"' in mappa.get("/caseload").text
+    restricted = {r["id"]: r for r in om.get("/api/v1/caseload", params={"flag": "restricted"}).json()["items"]}
+    assert restricted and all("restricted" in r["flags"] for r in restricted.values())

@@ -18,6 +18,7 @@ from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelReco
 from iom.cohorts.service import active_memberships
 from iom.dates import month_starts, months_before
 from iom.errors import UserError
+from iom.register import labels
 from iom.register.labels import crime_status
 from iom.register.models import Crime, Offence, Person, VulnerabilityMarker
 from iom.security import scope
@@ -64,6 +65,12 @@ def _flags(session: Session, person_ids: list[int], as_of: dt.date) -> dict[int,
     for pid in session.scalars(select(Person.id).where(Person.id.in_(person_ids), Person.interpreter_needed.is_(True))):
         flags[pid].add("interpreter")
     return {pid: sorted(values) for pid, values in flags.items()}
+
+
+def classification_choices(user: Principal) -> list[tuple[str, str]]:
+    """The classifications a reader may filter by: restricted cohorts only for specialists."""
+    return [(code, name) for code, name in labels.choices("classification")
+            if scope.shows_restricted(user) or code not in scope.RESTRICTED_CLASSIFICATIONS]
 
 
 #: Flags a caseload can be filtered by (``_flags``, and restricted records).
@@ -118,7 +125,11 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
                         "administrator to link it (`iom users link`)")
     members = active_memberships(as_of)
     if classification:
-        members = members.where(func.upper(CohortMembership.classification_code) == classification.strip().upper())
+        code = classification.strip().upper()
+        if code in scope.RESTRICTED_CLASSIFICATIONS and not scope.shows_restricted(user):
+            # Who is in a restricted cohort is itself restricted: no filter may tell.
+            raise UserError(f"no classification {classification!r} to filter by")
+        members = members.where(func.upper(CohortMembership.classification_code) == code)
     members = members.subquery()
     adopted = (select(members.c.person_id, func.max(members.c.adopted_on).label("adopted_on"))
                .group_by(members.c.person_id).subquery())
@@ -225,13 +236,15 @@ def caseload(
             if code not in classes[pid]:
                 classes[pid].append(code)
     flags = _flags(session, ids, as_of)
+    restricted = scope.restricted_among(session, ids, as_of)  # the record's rule: MAPPA or SOM
     restricted_hidden = not scope.shows_restricted(user)
     items = []
     for person, level, since, lomu in rows:
         person_classes = classes.get(person.id, [])
         person_flags = list(flags.get(person.id, []))
-        if any(c in scope.RESTRICTED_CLASSIFICATIONS for c in person_classes):
+        if person.id in restricted:
             person_flags.append("restricted")
+        if any(c in scope.RESTRICTED_CLASSIFICATIONS for c in person_classes):
             if restricted_hidden:
                 person_classes = [c if c not in scope.RESTRICTED_CLASSIFICATIONS else "restricted" for c in person_classes]
         items.append(

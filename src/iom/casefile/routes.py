@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from iom.casefile import charts, record, schemas
-from iom.register import labels
 from iom.casefile.deps import AccessDep
 from iom.errors import UserError
 from iom.http.pages import render
@@ -52,7 +51,7 @@ def caseload_page(
     pages_total = max(1, -(-result.total // result.per_page))
     return render(request, "casefile/caseload.html", access.user, result=result, pages=pages_total, risk=risk,
                   classification=classification, filters=filters, sorts=record.SORTS, attention=access.attention(mine=filters["mine"]),
-                  needs=record.NEEDS, flags=record.FLAGS, classifications=labels.choices("classification"))
+                  needs=record.NEEDS, flags=record.FLAGS, classifications=record.classification_choices(access.user))
 
 
 @pages.get("/people/{person_id}")

@@ -50,7 +50,9 @@ def approve_override(access: Access, *, override_id: int) -> OverrideOut:
     access.require("approve_override", "only a supervisor can approve an override")
     row = service.get_override(access.session, override_id)
     who = access.user.username
-    return _decision(access, row, action="approve", check=lambda: service.check_decision(row, decider=who),
+    return _decision(access, row, action="approve",
+                     check=lambda: service.check_decision(service.get_override(access.session, override_id, lock=True),
+                                                          decider=who),
                      apply=lambda: service.approve_override(access.session, override_id=override_id, approver=who))
 
 
@@ -61,7 +63,7 @@ def reject_override(access: Access, *, override_id: int, reason: str) -> Overrid
     who = access.user.username
 
     def check() -> None:
-        service.check_decision(row, decider=who)
+        service.check_decision(service.get_override(access.session, override_id, lock=True), decider=who)
         service.check_reason(reason, policy=service.override_policy(), what="rejecting an override")
 
     return _decision(access, row, action="write", check=check, decision="reject", reason=reason.strip(),
@@ -73,7 +75,9 @@ def revoke_override(access: Access, *, override_id: int, reason: str) -> Overrid
     """End an override now, with the reason: later selections no longer apply it."""
     access.require("propose_override", "this role cannot revoke an override")
     row = service.get_override(access.session, override_id)
-    return _decision(access, row, action="write", check=lambda: service.check_revocation(row, reason=reason),
+    return _decision(access, row, action="write",
+                     check=lambda: service.check_revocation(service.get_override(access.session, override_id, lock=True),
+                                                            reason=reason),
                      revoke=override_id, reason=reason.strip(),
                      apply=lambda: service.revoke_override(access.session, override_id=override_id,
                                                           user=access.user.username, reason=reason))

@@ -70,8 +70,10 @@ def create_override(
     return row
 
 
-def get_override(session: Session, override_id: int) -> Override:
-    row = session.get(Override, override_id)
+def get_override(session: Session, override_id: int, *, lock: bool = False) -> Override:
+    """The override; ``lock`` re-reads it with a row lock (PostgreSQL) so a decision checked
+    now cannot be overtaken before it is recorded (SQLite serialises writers anyway)."""
+    row = session.get(Override, override_id, with_for_update=lock or None, populate_existing=lock)
     if row is None:
         raise NotFound(f"no override #{override_id}")
     return row

@@ -65,7 +65,7 @@ def override_events(ctx: RecordContext) -> list[TimelineEvent]:
     events = []
     rows = ctx.session.scalars(select(Override).where(Override.person_id == ctx.person_id, Override.valid_from <= ctx.as_of))
     for row in rows:
-        state = "revoked" if row.revoked_at else "approved" if row.approved_at else "awaiting approval"
+        state = "awaiting approval" if row.state == "pending" else row.state
         by = "" if ctx.user.pseudonymised else f" by {row.created_by}: {row.reason}"
         events.append(TimelineEvent(on=row.valid_from, kind="override",
                                     text=f"Override #{row.id}: {'include' if row.include else 'exclude'} until {row.until}"

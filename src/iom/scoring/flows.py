@@ -62,11 +62,9 @@ def reject_override(access: Access, *, override_id: int, reason: str) -> Overrid
     row = service.get_override(access.session, override_id)
     who = access.user.username
 
-    def check() -> None:
-        service.check_decision(service.get_override(access.session, override_id, lock=True), decider=who)
-        service.check_reason(reason, policy=service.override_policy(), what="rejecting an override")
-
-    return _decision(access, row, action="write", check=check, decision="reject", reason=reason.strip(),
+    return _decision(access, row, action="write", decision="reject", reason=reason.strip(),
+                     check=lambda: service.check_rejection(service.get_override(access.session, override_id, lock=True),
+                                                           decider=who, reason=reason),
                      apply=lambda: service.reject_override(access.session, override_id=override_id, user=who,
                                                           reason=reason))
 

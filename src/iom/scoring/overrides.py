@@ -90,10 +90,6 @@ def check_decision(row: Override, *, decider: str) -> None:
         raise UserError(f"override #{row.id} was already {row.state} by {who}")
 
 
-#: Kept as the name the earlier API used.
-check_approval = check_decision
-
-
 def _decide(session: Session, row: Override, condition, **values) -> Override:
     """One conditional update: whoever changes the row first wins; the other gets Conflict."""
     done = session.execute(update(Override).where(Override.id == row.id, *condition).values(**values)
@@ -110,11 +106,16 @@ def approve_override(session: Session, *, override_id: int, approver: str) -> Ov
     return _decide(session, row, (Override.approved_at.is_(None), *LIVE), approved_by=approver.strip(), approved_at=now())
 
 
+def check_rejection(row: Override, *, decider: str, reason: str, policy: OverridePolicy | None = None) -> str:
+    """``check_decision``, and a reason long enough to say why; the reason, cleaned."""
+    check_decision(row, decider=decider)
+    return check_reason(reason, policy=policy or override_policy(), what="rejecting an override")
+
+
 def reject_override(session: Session, *, override_id: int, user: str, reason: str,
                     policy: OverridePolicy | None = None) -> Override:
     row = get_override(session, override_id)
-    check_decision(row, decider=user)
-    text = check_reason(reason, policy=policy or override_policy(), what="rejecting an override")
+    text = check_rejection(row, decider=user, reason=reason, policy=policy)
     return _decide(session, row, (Override.approved_at.is_(None), *LIVE), rejected_by=user.strip(), rejected_at=now(),
                    decision_reason=text)
 

@@ -10,11 +10,11 @@ from iom.scoring.explain import explain, explanation_parts
 from iom.scoring.overrides import (
     active_overrides,
     approve_override,
-    check_approval,
     check_decision,
     check_new_override,
     check_override,
     check_reason,
+    check_rejection,
     check_revocation,
     create_override,
     get_override,
@@ -22,14 +22,13 @@ from iom.scoring.overrides import (
     reject_override,
     revoke_override,
 )
-from iom.scoring.config import override_policy
 from iom.scoring.runs import awaits_scoring, find_run, get_run, score_all, stored_run, stored_scores
 from iom.scoring.selection import npu_capacity, npu_codes_with_capacity, select_for_npu, selection_page, selection_rows
 from iom.scoring.training import ALGORITHM, NoModel, reference_date_or_none, model_for, model_report, store_model, train_model
 
 __all__ = [
-    "ALGORITHM", "NoModel", "active_overrides", "approve_override", "awaits_scoring", "check_approval",
-    "check_decision", "check_new_override", "check_override", "check_reason", "check_revocation", "override_policy",
+    "ALGORITHM", "NoModel", "active_overrides", "approve_override", "awaits_scoring", "check_decision",
+    "check_new_override", "check_override", "check_reason", "check_rejection", "check_revocation",
     "reject_override", "composite_parts", "compute_scores", "create_override", "crime_parts_frame", "explain",
     "explanation_parts", "find_run", "get_override", "get_run", "reference_date_or_none", "list_overrides", "matrix_scores",
     "model_for", "model_report", "npu_capacity", "npu_codes_with_capacity", "revoke_override", "score_all",

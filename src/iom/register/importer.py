@@ -22,19 +22,18 @@ import datetime as dt
 import io
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    ValidationError,
+)
 from sqlalchemy import Table, bindparam, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from iom.cohorts.models import (
-    LEAD_AGENCIES,
-    OFFENDER_TYPES,
-    RISK_LEVELS,
     Classification,
     CohortMembership,
     ManagementRecord,
@@ -42,14 +41,10 @@ from iom.cohorts.models import (
 )
 from iom.config import get_settings
 from iom.db import upsert
-from iom.edge import clean_text, parse_bool, parse_date
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.reference import read_reference
 from iom.register.models import (
-    INVOLVEMENTS,
-    OUTCOMES,
-    SEXES,
     Crime,
     Offence,
     Person,
@@ -63,154 +58,20 @@ MAX_ERRORS = 100
 LOOKUP_BATCH = 5_000
 #: Earliest plausible date of birth or event.
 EARLIEST = dt.date(1900, 1, 1)
-
-# --------------------------------------------------------------------------------------
-# Field types: strict, with messages a data manager can act on.
-
-
-def _text_only(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
-    """Apply an ``iom.edge`` parser to text from the file; values already typed pass."""
-    return lambda value: parse(value) if isinstance(value, str) else value
-
-
-_date, _flag, _strip = _text_only(parse_date), _text_only(parse_bool), _text_only(clean_text)
-
-
-Date = Annotated[dt.date, BeforeValidator(_date)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-#: Lengths follow the columns they land in, so the database never has to refuse a value.
-Text = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=4000)]
-Key = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=64)]
-Code = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=16)]
-Name = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=80)]
-
-
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=4000)
-
-
-def _lit(values: tuple[str, ...]) -> Any:
-    return Literal[values]  # type: ignore[valid-type]
-
-
-class PersonRow(_Row):
-    source_id: Key
-    given_name: Name
-    family_name: Name
-    date_of_birth: Date
-    sex: _lit(SEXES)
-    ethnicity: Code
-    home_npu: Code | None = None
-    language: Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=40)] = "English"
-    interpreter_needed: Flag = False
-
-
-class CrimeRow(_Row):
-    source_id: Key
-    person_source_id: Key
-    involvement: _lit(INVOLVEMENTS)
-    committed_on: Date
-    recorded_on: Date
-    offence_code: Code
-    npu_code: Code
-    outcome: _lit(OUTCOMES)
-    outcome_on: Date | None = None
-    #: Blank means "as the offence catalogue says".
-    domestic_abuse: Flag | None = None
-    alcohol_related: Flag = False
-    #: Blank means "as the offence catalogue says".
-    hate: Flag | None = None
-    victim_source_id: Key | None = None
-
-
-class MarkerRow(_Row):
-    person_source_id: Key
-    marker: Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=24)]
-    started_on: Date
-    ended_on: Date | None = None
-    source: Name | None = None
-
-
-class MembershipRow(_Row):
-    source_id: Key
-    person_source_id: Key
-    classification_code: Code
-    adopted_on: Date
-    adoption_reason: Text | None = None
-    exited_on: Date | None = None
-    exit_reason: Text | None = None
-
-
-class RiskRow(_Row):
-    person_source_id: Key
-    level: _lit(RISK_LEVELS)
-    effective_from: Date
-    reason: Text | None = None
-    recorded_by: Name | None = None
-
-
-class ManagementRow(_Row):
-    person_source_id: Key
-    effective_from: Date
-    offender_type: _lit(OFFENDER_TYPES)
-    lead_agency: _lit(LEAD_AGENCIES)
-    lomu_code: Code
-    officer: Name | None = None
-    reason: Text | None = None
-
-
-# --------------------------------------------------------------------------------------
-# Results and errors
-
-
-@dataclass(frozen=True)
-class RowError:
-    file: str
-    line: int | None
-    column: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file} line {self.line}"
-        if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.reason}"
-
-
-class ImportFailed(UserError):
-    """Rows were rejected; nothing was written. ``errors`` holds each problem."""
-
-    def __init__(self, errors: Sequence[RowError], *, capped: bool) -> None:
-        self.errors = list(errors)
-        self.capped = capped
-        head = f"import rejected, nothing was written: {len(errors)} problem(s)"
-        if capped:
-            head += f" (stopped after the first {MAX_ERRORS})"
-        super().__init__("\n".join([head, *(f"  {e}" for e in errors)]))
-
-
-@dataclass
-class FileResult:
-    kind: str
-    path: str
-    rows: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-@dataclass
-class ImportResult:
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files)
-
-
-#: ``progress(kind, bytes_done, bytes_total)`` is called as a file is read.
-Progress = Callable[[str, int, int], None]
-
+from iom.register.import_rows import (
+    CrimeRow,
+    FileResult,
+    ImportFailed,
+    ImportResult,
+    ManagementRow,
+    MarkerRow,
+    MembershipRow,
+    PersonRow,
+    Progress,
+    RiskRow,
+    RowError,
+    ImportRow,
+)
 
 # --------------------------------------------------------------------------------------
 # File kinds
@@ -219,7 +80,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class Kind:
     name: str
-    model: type[_Row]
+    model: type[ImportRow]
     #: A column only this kind of file has: positional files are recognised by it.
     signature: str
     writer: Callable[[_Context, list[tuple[int, Any]], FileResult], None]
@@ -505,7 +366,7 @@ def _append_history(
     result: FileResult,
     *,
     table: Table,
-    row_model: type[_Row],
+    row_model: type[ImportRow],
 ) -> None:
     """Append-only histories: a row already held is skipped; a different row on the same
     date for the same person (in any imported column) is an error: history is corrected by a

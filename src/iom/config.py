@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     env: str = ""
     #: A force's own override policy (TOML); default ``scoring/data/override-policy-v1.toml``.
     override_policy: Path | None = None
+    #: A folder of a force's own rule files (``iom.rules``): a file there named like a shipped
+    #: one (e.g. ``pathways-v1.toml``) is read instead of it.
+    rules_dir: Path | None = None
 
 
 @lru_cache

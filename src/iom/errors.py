@@ -16,7 +16,12 @@ class FieldError(UserError):
 
 
 class Conflict(UserError):
-    """The record changed under the request (someone else decided first): try again."""
+    """The record changed under the request (someone else decided first): try again.
+    ``current``: the record as it now stands, for the API's problem (so nothing is lost)."""
+
+    def __init__(self, message: str, *, current: dict | None = None) -> None:
+        super().__init__(message)
+        self.current = current
 
 
 class NotFound(UserError):

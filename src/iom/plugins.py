@@ -19,6 +19,9 @@ INSTALLED = (
     "iom.cohorts",
     "iom.synth",
     "iom.casefile",
+    "iom.casework",
+    "iom.referrals",
+    "iom.mappa",
     "iom.scoring",
     "iom.notes",
     "iom.analytics",
@@ -66,6 +69,9 @@ class Domain:
     record_parts: tuple[RecordPart, ...] = ()
     #: ``items(access: Access) -> list[AttentionItem]``: what needs attention, atop the caseload.
     attention: tuple[str, ...] = ()
+    #: ``people(session, person_ids, as_of) -> set[int]``: which of these people have restricted
+    #: fields on the day because of this domain's records (e.g. a current MAPPA record).
+    restricted_people: tuple[str, ...] = ()
     #: ``{kind name: iom.register.importer.Kind}`` for ``iom import``.
     import_kinds: str | None = None
     #: ``list[ReferenceTable]`` loaded by ``iom init``.

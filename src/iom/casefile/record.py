@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from iom.casefile import schemas
-from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
+from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord, RiskReview
+from iom.cohorts.rules import next_review_due
 from iom.cohorts.service import active_memberships
 from iom.dates import month_starts, months_before
 from iom.errors import UserError
@@ -24,8 +25,6 @@ from iom.register.models import Crime, Offence, Person, VulnerabilityMarker
 from iom.security import scope
 from iom.security.roles import Principal
 
-#: Default review interval after a risk decision, by level (configurable default, not policy).
-REVIEW_DAYS = {"High": 28, "Medium": 56, "Low": 91}
 RISK_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 #: Offence groups hidden from non-specialists on a restricted (MAPPA / SOM) record.
 RESTRICTED_OFFENCE_WORDS = ("sexual", "rape")
@@ -37,10 +36,26 @@ def _display_name(person: Person, user: Principal) -> str | None:
     return None if user.pseudonymised else f"{person.given_name} {person.family_name}"
 
 
-def _next_review(level: str | None, since: dt.date | None) -> dt.date | None:
-    if level is None or since is None:
-        return None
-    return since + dt.timedelta(days=REVIEW_DAYS.get(level, 91))
+def _next_review(level: str | None, since: dt.date | None, reviewed_on: dt.date | None,
+                 next_due: dt.date | None) -> dt.date | None:
+    """The last risk review's due date, unless the risk level was decided after that review:
+    then the configured interval from the decision (``iom.cohorts.rules``)."""
+    if reviewed_on is not None and (since is None or reviewed_on >= since):
+        return next_due
+    return next_review_due(level, since)
+
+
+def _key_review(key) -> dt.date | None:
+    return _next_review(key.level, key.effective_from, key.reviewed_on, key.next_due)
+
+
+def last_reviews(as_of: dt.date):
+    """Per person, the latest risk review on or before ``as_of``: its date and next due date."""
+    newest = (select(RiskReview.person_id, func.max(RiskReview.reviewed_on).label("reviewed_on"))
+              .where(RiskReview.reviewed_on <= as_of).group_by(RiskReview.person_id).subquery())
+    return (select(RiskReview.person_id, newest.c.reviewed_on, func.max(RiskReview.next_due).label("next_due"))
+            .join(newest, and_(newest.c.person_id == RiskReview.person_id, newest.c.reviewed_on == RiskReview.reviewed_on))
+            .group_by(RiskReview.person_id, newest.c.reviewed_on))
 
 
 def _flags(session: Session, person_ids: list[int], as_of: dt.date) -> dict[int, list[str]]:
@@ -95,7 +110,7 @@ def _matches(text: str, user: Principal):
 def _sort_key(sort: str, user: Principal):
     risk = lambda k: RISK_ORDER.get(k.level, len(RISK_ORDER))  # noqa: E731
     name = (lambda k: (k.pseudo_id,)) if user.pseudonymised else (lambda k: (k.family_name, k.given_name, k.id))  # noqa: E731
-    review = lambda k: _next_review(k.level, k.effective_from) or dt.date.max  # noqa: E731
+    review = lambda k: _key_review(k) or dt.date.max  # noqa: E731
     return {
         "risk": lambda k: (risk(k), *name(k)),
         "name": name,
@@ -135,13 +150,16 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
                .group_by(members.c.person_id).subquery())
     latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
     latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code, ManagementRecord.officer).subquery()
+    review = last_reviews(as_of).subquery()
     query = (
         select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
-               latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code, adopted.c.adopted_on)
+               latest_risk.c.level, latest_risk.c.effective_from, latest_mgmt.c.lomu_code, adopted.c.adopted_on,
+               review.c.reviewed_on, review.c.next_due)
         .join(adopted, adopted.c.person_id == Person.id)
         .where(scope.in_scope(user, as_of, managed=latest_mgmt))
         .outerjoin(latest_risk, latest_risk.c.person_id == Person.id)
         .outerjoin(latest_mgmt, latest_mgmt.c.person_id == Person.id)
+        .outerjoin(review, review.c.person_id == Person.id)
     )
     if risk:
         query = query.where(latest_risk.c.level == risk)
@@ -158,7 +176,7 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
 
 def _needs(key, as_of: dt.date) -> set[str]:
     found = set()
-    due = _next_review(key.level, key.effective_from)
+    due = _key_review(key)
     if due is not None and due < as_of:
         found.add("overdue")
     elif due is not None and due <= as_of + dt.timedelta(days=DUE_SOON_DAYS):
@@ -225,7 +243,7 @@ def caseload(
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]
     loaded = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([k.id for k in window])))} if window else {}
-    rows = [(loaded[k.id], k.level, k.effective_from, k.lomu_code) for k in window]
+    rows = [(loaded[k.id], k.level, k.effective_from, k.lomu_code, _key_review(k)) for k in window]
     ids = [row[0].id for row in rows]
     classes: dict[int, list[str]] = defaultdict(list)
     if ids:
@@ -239,7 +257,7 @@ def caseload(
     restricted = scope.restricted_among(session, ids, as_of)  # the record's rule: MAPPA or SOM
     restricted_hidden = not scope.shows_restricted(user)
     items = []
-    for person, level, since, lomu in rows:
+    for person, level, since, lomu, due in rows:
         person_classes = classes.get(person.id, [])
         person_flags = list(flags.get(person.id, []))
         if person.id in restricted:
@@ -258,8 +276,8 @@ def caseload(
                 classifications=person_classes,
                 risk=level,
                 risk_since=since,
-                next_review=_next_review(level, since),
-                overdue=bool(since) and _next_review(level, since) < as_of,
+                next_review=due,
+                overdue=due is not None and due < as_of,
                 flags=sorted(person_flags),
             )
         )
@@ -269,6 +287,13 @@ def caseload(
 def _restricted_offence(offence_group: str) -> bool:
     lowered = offence_group.lower()
     return any(word in lowered for word in RESTRICTED_OFFENCE_WORDS)
+
+
+def _person_next_review(session: Session, person_id: int, current_risk, as_of: dt.date) -> dt.date | None:
+    last = session.execute(last_reviews(as_of).where(RiskReview.person_id == person_id)).first()
+    return _next_review(current_risk.level if current_risk else None,
+                        current_risk.effective_from if current_risk else None,
+                        last.reviewed_on if last else None, last.next_due if last else None)
 
 
 def person_record(session: Session, user: Principal, person: Person, *, as_of: dt.date, restricted: bool,
@@ -348,7 +373,7 @@ def person_record(session: Session, user: Principal, person: Person, *, as_of: d
         lomu_code=current_mgmt.lomu_code if current_mgmt else None,
         officer=None if user.pseudonymised or current_mgmt is None else current_mgmt.officer,
         risk=current_risk.level if current_risk else None,
-        next_review=_next_review(current_risk.level, current_risk.effective_from) if current_risk else None,
+        next_review=_person_next_review(session, person.id, current_risk, as_of),
         classifications=current_classes,
         flags=flags,
         timeline=timeline,

@@ -83,3 +83,30 @@ class ManagementRecord(Base):
     officer: Mapped[str | None] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+REVIEW_OUTCOMES = ("no change", "risk raised", "risk lowered", "exit recommended")
+
+
+class RiskReview(Base):
+    """A risk review of a person: the level it confirmed or set and when the next one is due
+    (by the interval per level in ``data/review-intervals-v1.toml``). A review that changes
+    the level also appends to ``risk_level_history``."""
+
+    __tablename__ = "risk_reviews"
+    __table_args__ = (
+        CheckConstraint(sql_in("level", RISK_LEVELS), name="level"),
+        CheckConstraint(sql_in("outcome", REVIEW_OUTCOMES), name="outcome"),
+        CheckConstraint("next_due > reviewed_on", name="next_after_review"),
+        Index("ix_risk_reviews_person_reviewed", "person_id", "reviewed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(20))
+    next_due: Mapped[dt.date] = mapped_column(Date)
+    reviewer: Mapped[str] = mapped_column(String(80))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -148,6 +148,7 @@ VERSIONED_TABLES = (
     "units", "people", "vulnerability_markers", "offences", "crimes",
     "cohort_memberships", "risk_level_history", "management_history",
     "scoring_models", "score_runs", "scores",
+    "risk_reviews", "mappa_records", "mappa_panels",
 )
 
 

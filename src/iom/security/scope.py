@@ -15,11 +15,12 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 from sqlalchemy.orm import Session, aliased
 
 from iom.cohorts.models import ManagementRecord
-from iom.cohorts.service import active_memberships
 from iom.errors import NotFound
+from iom.plugins import contributions, resolve
 from iom.register.models import Person, Unit
 from iom.security.roles import Principal
 
+#: Cohorts whose membership is itself restricted: their code is hidden from non-specialists.
 RESTRICTED_CLASSIFICATIONS = ("MAPPA",)
 RESTRICTED_OFFENDER_TYPES = ("Sex Offender Management",)
 
@@ -97,22 +98,19 @@ def get_person(session: Session, user: Principal, person_id: int, as_of: dt.date
 
 
 def restricted_among(session: Session, person_ids, as_of: dt.date) -> set[int]:
-    """Which of ``person_ids`` are MAPPA members or sex-offender-managed on ``as_of``: their
-    restricted fields (offences, cohort, reasons) need a specialist."""
+    """Which of ``person_ids`` have restricted fields (offences, cohort, reasons: they need a
+    specialist) on ``as_of``: the sex-offender-managed, and those a domain's records restrict
+    (``Domain.restricted_people``: a current MAPPA record), not a cohort code."""
     ids = sorted({int(i) for i in person_ids})
     if not ids:
         return set()
-    membership = active_memberships(as_of).subquery()
-    mappa = set(session.scalars(
-        select(membership.c.person_id)
-        .where(membership.c.person_id.in_(ids), membership.c.classification_code.in_(RESTRICTED_CLASSIFICATIONS))
-    ))
+    by_domains = {pid for source in contributions("restricted_people") for pid in resolve(source)(session, ids, as_of)}
     managed = latest(ManagementRecord, as_of, ManagementRecord.offender_type).subquery()
     sex_offender = set(session.scalars(
         select(managed.c.person_id)
         .where(managed.c.person_id.in_(ids), managed.c.offender_type.in_(RESTRICTED_OFFENDER_TYPES))
     ))
-    return mappa | sex_offender
+    return by_domains | sex_offender
 
 
 def is_restricted(session: Session, person_id: int, as_of: dt.date) -> bool:

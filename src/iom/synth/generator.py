@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from faker.providers.person.en_GB import Provider as NameProvider
 
+from iom.cohorts.rules import lead_agency_rules
 from iom.synth import params as P
 
 EPOCH = dt.date(1970, 1, 1)
@@ -555,6 +556,7 @@ class Generator:
         m_person, m_from, m_type, m_agency, m_lomu, m_officer = [], [], [], [], [], []
         officers = self._officer_pool()
         off = self.offender
+        lead_rules = lead_agency_rules()
         everyone = [(p, int(a), None, cl, lvl) for p, a, cl, lvl in
                     zip(self.members.tolist(), self.adopt, self.member_classes, self.member_risk)]
         everyone += [(p, int(a), int(e), cl, None) for p, a, e, cl in
@@ -583,14 +585,12 @@ class Generator:
                 otype = "Risk"
             else:
                 otype = "Core"
-            if age < 18:
-                agency = "Youth Offending Team"
-            elif final == "High":
-                agency = "National Probation Service"
-            elif final == "Medium":
-                agency = "Probation provider (CRC)"
-            else:
-                agency = "Police"
+            # The lead agency follows the force's rule (cohorts/data/lead-agency-v1.toml) on the
+            # last day managed, so `iom check lead-agency` finds the synthetic force consistent.
+            age_then = (last_day - off["dob"][person]) / YEAR
+            allowed = lead_rules.applying(age=age_then, risk_level=final).agencies
+            preferred = P.PREFERRED_LEAD_AGENCY.get(final)
+            agency = preferred if preferred in allowed else allowed[0]
             m_person.append(person)
             m_from.append(adopt)
             m_type.append(otype)

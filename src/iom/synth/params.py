@@ -118,3 +118,12 @@ MARKER_RATES = {
     "LEARNING_DISABILITY": (0.03, 0.06),
     "EXPLOITATION": (0.01, 0.04),
 }
+#: Where the lead-agency rule allows more than one agency (medium or low risk: CRC or
+#: police), the one the generator picks by risk level (assumption).
+PREFERRED_LEAD_AGENCY = {"Medium": "Probation provider (CRC)", "Low": "Police"}
+
+# --- Casework (iom.casework.synth): needs, plan actions, risk reviews ----------------------
+
+# --- Referrals (iom.referrals.synth) ---------------------------------------------------------
+
+# --- MAPPA (iom.mappa.synth) ------------------------------------------------------------------

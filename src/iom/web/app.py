@@ -125,8 +125,9 @@ def plain_error(err: dict) -> str:
     return text
 
 
-def problem(status: int, title: str, detail: str | None = None, *, instance: str | None = None, headers: dict | None = None) -> JSONResponse:
-    content = {"type": "about:blank", "title": title, "status": status}
+def problem(status: int, title: str, detail: str | None = None, *, instance: str | None = None, headers: dict | None = None,
+            extra: dict | None = None) -> JSONResponse:
+    content = {"type": "about:blank", "title": title, "status": status, **(extra or {})}
     if detail:
         content["detail"] = detail
     if instance:
@@ -206,6 +207,9 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
 
     @app.exception_handler(Conflict)
     async def _conflict(request: Request, exc: Conflict) -> Response:
+        if _is_api(request) and exc.current is not None:
+            # RFC 9457 extension member: the record as it now stands, so the client loses nothing.
+            return problem(409, "Conflict", str(exc), instance=request.url.path, extra={"current": exc.current})
         return _error(request, 409, "Conflict", str(exc))
 
     @app.exception_handler(users.LoginRefused)

@@ -24,8 +24,7 @@ class StaleWrite(Conflict):
         super().__init__(f"this {kind} was changed{who} since you opened it (you had version {expected}, it is now "
                          f"version {current}): check their change, then make yours again",
                          current=jsonable({"version": current, "changed_by": by, **current_data}))
-        self.kind, self.record_id, self.expected, self.current, self.current_data, self.by = (
-            kind, record_id, expected, current, current_data, by)
+        self.kind, self.record_id, self.expected, self.current_version, self.by = kind, record_id, expected, current, by
 
 
 def check_version(kind: str, record_id: int, *, expected: int | None, current: int, current_data: dict[str, Any],

@@ -37,5 +37,6 @@ class Problem(BaseModel):
 
 PROBLEMS = {
     status: {"model": Problem, "description": title}
-    for status, title in ((400, "Bad request"), (401, "Not signed in"), (403, "Forbidden"), (404, "Not found"), (422, "Invalid input"))
+    for status, title in ((400, "Bad request"), (401, "Not signed in"), (403, "Forbidden"), (404, "Not found"), (409, "Changed by someone else"),
+                          (422, "Invalid input"))
 }

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from iom.db import session_scope
-from iom.errors import UserError
+from iom.errors import Conflict, UserError
 from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
 
 CONFIG_HELP = "Scoring config: a shipped version name (default scoring-v1) or a .toml file."
@@ -51,10 +51,16 @@ def select_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with every row's explanation)."),
     top: int = typer.Option(20, help="Rows to print in the table view (JSON prints all)."),
     config: str = config_option(),
+    apply: bool = typer.Option(False, "--apply", help="Write the adoptions and exits to the register (audited). "
+                               "Without it the command only shows what would change."),
+    cohort: str = typer.Option("PPO", "--cohort", help="The cohort adoptions go into with --apply."),
+    user: str = user_option("Who applies the selection (with --apply)."),
+    purpose: str = purpose_option("selection (CLI)"),
 ) -> None:
     """The NPU's ranked list within its capacity: adopt, keep or exit, with overrides applied.
 
-    `--npu all` prints the top of every NPU's list. Reads stored scores (`iom score`)."""
+    `--npu all` prints the top of every NPU's list. Reads stored scores (`iom score`).
+    The changes it lists (adopt, exit) are written only with `--apply`."""
     from iom.register.service import as_of_or_default
     from iom.scoring import service
     from iom.scoring.config import load_config
@@ -81,6 +87,42 @@ def select_cmd(
             table.add_row(str(r.rank), r.pseudo_id, r.decision, str(r.composite), str(r.rfg), f"{r.harm:,}",
                           "-" if r.risk is None else f"{r.risk:.0%}", str(r.vulnerability), r.reason)
         console.print(table)
+    changes = [(code, r) for code, _, rows in lists for r in rows if r.decision in ("adopt", "exit")]
+    if not apply:
+        if changes:
+            console.print(f"dry run: {sum(r.decision == 'adopt' for _, r in changes):,} adopt and "
+                          f"{sum(r.decision == 'exit' for _, r in changes):,} exit would be written by --apply "
+                          f"(adoptions into {cohort.upper()})", highlight=False)
+        return
+    _apply_selection(ctx, changes, when=when, cohort=cohort, user=user, purpose=purpose)
+
+
+def _apply_selection(ctx: typer.Context, changes, *, when: dt.date, cohort: str, user: str, purpose: str) -> None:
+    """Each change in its own transaction through the case file, so a failure part-way leaves
+    every change before it written and audited, and none half-done."""
+    from rich.progress import track
+
+    from iom.casefile.commands import command_access
+    from iom.casework import flows
+
+    done = {"adopt": 0, "exit": 0}
+    skipped = []
+    for code, row in track(changes, description="applying the selection", console=console, transient=True):
+        try:
+            with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=when) as access:
+                reason = f"selection {code} {when}: {row.reason}"
+                if row.decision == "adopt":
+                    flows.adopt(access, person_id=row.person_id, classification=cohort, reason=reason)
+                else:
+                    flows.exit_cohort(access, person_id=row.person_id, reason=reason)
+            done[row.decision] += 1
+        except Conflict as exc:  # already adopted or exited (e.g. applied before the last scoring)
+            skipped.append(f"{row.pseudo_id}: {exc}")
+    console.print(f"applied: {done['adopt']:,} adopted into {cohort.upper()}, {done['exit']:,} exited (as of {when})",
+                  highlight=False)
+    if skipped:
+        console.print(f"{len(skipped):,} skipped, already done (rescore with `iom score` to refresh the list): "
+                      + "; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else ""), highlight=False)
 
 
 def override(

@@ -14,13 +14,14 @@ ADMINISTRATOR = "administrator"
 CONSOLE = "console"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "propose_override"}),
-    SUPERVISOR: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "review_fairness"}),
+    OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "write_casework", "propose_override"}),
+    SUPERVISOR: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
+                           "approve_override", "review_fairness"}),
     ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness"}),
-    MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "read_restricted"}),
+    MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "write_casework", "read_restricted"}),
     ADMINISTRATOR: frozenset({"read_audit", "manage_users"}),
-    CONSOLE: frozenset({"read_people", "write_notes", "propose_override", "approve_override", "read_restricted",
-                        "review_fairness"}),
+    CONSOLE: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
+                        "approve_override", "read_restricted", "review_fairness"}),
 }
 
 #: Whose records each role reaches: one LOMU's, the whole force's, or nobody's.

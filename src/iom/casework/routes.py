@@ -4,6 +4,7 @@ JSON API. Thin: every change goes through ``iom.casework.flows``."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -35,113 +36,93 @@ def _date(text: str, field: str) -> dt.date | None:
         raise FieldError("enter a real date, for example 2019-03-31", field=field) from None
 
 
-def _plain(exc: ValidationError, field: str) -> FieldError:
-    first = exc.errors()[0]
-    return FieldError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", field=field)
-
-
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _redo(request: Request, access, person_id: int, exc: UserError, form: dict[str, str], field: str) -> HTMLResponse:
-    """The tab again, with what was typed and what to put right; a stale write shows the
-    record as it now stands (the other person's change) beside the kept form."""
-    status = 409 if isinstance(exc, Conflict) else 400
-    return render_person(request, access, person_id, tab=TAB, errors=[(getattr(exc, "field", field), str(exc))],
-                         drafts=form, status_code=status)
-
-
-def _done(person_id: int, anchor: str) -> RedirectResponse:
+def _submit(request: Request, access, person_id: int, form: dict[str, str], *, field: str, anchor: str,
+            write: Callable[[], object]) -> Response:
+    """Run the write; on a refusal show the tab again with what was typed and what to put
+    right (``field``: where an error without a field of its own is shown). A stale write
+    (409) shows the record as it now stands, the other person's change, beside the kept form."""
+    try:
+        write()
+    except (ValidationError, UserError) as exc:
+        if isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            exc = FieldError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", field=field)
+        return render_person(request, access, person_id, tab=TAB, errors=[(getattr(exc, "field", field), str(exc))],
+                             drafts=form, status_code=409 if isinstance(exc, Conflict) else 400)
     return RedirectResponse(f"/people/{person_id}?tab={TAB}#{anchor}", status_code=303)
 
 
 @pages.post("/people/{person_id}/needs", dependencies=CSRF)
 async def assess_needs_page(request: Request, access: AccessDep, person_id: int) -> Response:
-    pid = page_person_id(person_id)
-    form = await _form(request)
-    try:
+    pid, form = page_person_id(person_id), await _form(request)
+
+    def write():
         ratings = [schemas.NeedIn(pathway=p.code, level=form[f"level-{p.code}"], notes=form.get(f"notes-{p.code}") or None)
                    for p in pathways().pathway if form.get(f"level-{p.code}")]
         if not ratings:
             raise FieldError("rate at least one pathway", field="needs")
         based_on = int(form["based_on"]) if form.get("based_on", "").isdigit() else None
-        body = schemas.NeedsAssessmentIn(ratings=ratings, assessed_on=_date(form.get("assessed_on", ""), "assessed-on"),
-                                         based_on=based_on)
-        flows.assess_needs(access, person_id=pid, body=body)
-    except ValidationError as exc:
-        return _redo(request, access, pid, _plain(exc, "needs"), form, "needs")
-    except UserError as exc:
-        return _redo(request, access, pid, exc, form, "needs")
-    return _done(pid, "needs")
+        flows.assess_needs(access, person_id=pid, body=schemas.NeedsAssessmentIn(
+            ratings=ratings, assessed_on=_date(form.get("assessed_on", ""), "assessed-on"), based_on=based_on))
+
+    return _submit(request, access, pid, form, field="needs", anchor="needs", write=write)
 
 
 @pages.post("/people/{person_id}/plan", dependencies=CSRF)
 async def add_action_page(request: Request, access: AccessDep, person_id: int) -> Response:
-    pid = page_person_id(person_id)
-    form = await _form(request)
-    try:
-        body = schemas.ActionIn(kind=form.get("kind", ""), pathway=form.get("pathway", ""),
-                                description=form.get("description", ""),
-                                due_on=_date(form.get("due_on", ""), "action-due-on") or dt.date.min,
-                                owner=form.get("owner") or None)
-        if body.due_on == dt.date.min:
+    pid, form = page_person_id(person_id), await _form(request)
+
+    def write():
+        due = _date(form.get("due_on", ""), "action-due-on")
+        if due is None:
             raise FieldError("give the date the action is due", field="action-due-on")
-        flows.add_action(access, person_id=pid, body=body)
-    except ValidationError as exc:
-        return _redo(request, access, pid, _plain(exc, "action-description"), form, "action-description")
-    except UserError as exc:
-        return _redo(request, access, pid, exc, form, "action-description")
-    return _done(pid, "plan")
+        flows.add_action(access, person_id=pid, body=schemas.ActionIn(
+            kind=form.get("kind", ""), pathway=form.get("pathway", ""), description=form.get("description", ""),
+            due_on=due, owner=form.get("owner") or None))
+
+    return _submit(request, access, pid, form, field="action-description", anchor="plan", write=write)
 
 
 @pages.post("/people/{person_id}/plan/{action_id}", dependencies=CSRF)
 async def change_action_page(request: Request, access: AccessDep, person_id: int, action_id: int) -> Response:
-    pid = page_person_id(person_id)
-    form = await _form(request)
-    field = f"action-{action_id}-status"
-    try:
-        change = schemas.ActionChange(version=int(form.get("version") or 0) or 1, status=form.get("status") or None,
-                                      outcome=form.get("outcome") or None,
-                                      due_on=_date(form.get("due_on", ""), f"action-{action_id}-due-on"))
-        flows.change_action(access, person_id=pid, action_id=action_id, change=change)
-    except ValidationError as exc:
-        return _redo(request, access, pid, _plain(exc, field), {**form, "editing": str(action_id)}, field)
-    except UserError as exc:
-        return _redo(request, access, pid, exc, {**form, "editing": str(action_id)}, field)
-    return _done(pid, f"action-{action_id}")
+    pid, form = page_person_id(person_id), await _form(request)
+
+    def write():
+        flows.change_action(access, person_id=pid, action_id=action_id, change=schemas.ActionChange(
+            version=int(form.get("version") or 0) or 1, status=form.get("status") or None,
+            outcome=form.get("outcome") or None, due_on=_date(form.get("due_on", ""), f"action-{action_id}-due-on")))
+
+    return _submit(request, access, pid, {**form, "editing": str(action_id)}, field=f"action-{action_id}-status",
+                   anchor=f"action-{action_id}", write=write)
 
 
 @pages.post("/people/{person_id}/reviews", dependencies=CSRF)
 async def review_page(request: Request, access: AccessDep, person_id: int) -> Response:
-    pid = page_person_id(person_id)
-    form = await _form(request)
-    try:
-        body = schemas.ReviewIn(level=form.get("level", ""), outcome=form.get("outcome") or None,
-                                reviewed_on=_date(form.get("reviewed_on", ""), "reviewed-on"), notes=form.get("notes") or None)
-        flows.record_review(access, person_id=pid, body=body)
-    except ValidationError as exc:
-        return _redo(request, access, pid, _plain(exc, "review-level"), form, "review-level")
-    except UserError as exc:
-        return _redo(request, access, pid, exc, form, "review-level")
-    return _done(pid, "reviews")
+    pid, form = page_person_id(person_id), await _form(request)
+
+    def write():
+        flows.record_review(access, person_id=pid, body=schemas.ReviewIn(
+            level=form.get("level", ""), outcome=form.get("outcome") or None,
+            reviewed_on=_date(form.get("reviewed_on", ""), "reviewed-on"), notes=form.get("notes") or None))
+
+    return _submit(request, access, pid, form, field="review-level", anchor="reviews", write=write)
 
 
 @pages.post("/people/{person_id}/membership", dependencies=CSRF)
 async def membership_page(request: Request, access: AccessDep, person_id: int) -> Response:
     """Adopt into a cohort, or exit (a supervisor's decision)."""
-    pid = page_person_id(person_id)
-    form = await _form(request)
-    try:
-        body = schemas.MembershipIn(change=form.get("change", ""), cohort=form.get("cohort") or None,
-                                    reason=form.get("reason", ""))
-        _change_membership(access, pid, body)
-    except ValidationError as exc:
-        return _redo(request, access, pid, _plain(exc, "membership-change"), form, "membership-change")
-    except UserError as exc:
-        return _redo(request, access, pid, exc, form, "reason")
-    return _done(pid, "membership")
+    pid, form = page_person_id(person_id), await _form(request)
+
+    def write():
+        _change_membership(access, pid, schemas.MembershipIn(change=form.get("change", ""), cohort=form.get("cohort") or None,
+                                                             reason=form.get("reason", "")))
+
+    return _submit(request, access, pid, form, field="reason", anchor="membership", write=write)
 
 
 def _change_membership(access, person_id: int, body: schemas.MembershipIn) -> int:

@@ -49,12 +49,18 @@ def register_checks(app: typer.Typer) -> None:
         count = len(report.mismatches)
         if report.mismatches:
             table = Table(title=f"Lead agency not allowed by {report.rules_version} on {report.as_of}{where}")
-            for column in ("person", "LOMU", "age", "risk", "recorded", "allowed", "why"):
+            table.add_column("pseudo id", no_wrap=True)
+            named = any(m.name for m in report.mismatches)  # no names for a pseudonymised reader
+            if named:
+                table.add_column("name")
+            for column in ("LOMU", "age", "risk", "recorded", "allowed (rule)"):
                 table.add_column(column, justify="right" if column == "age" else "left")
             for m in report.mismatches:
-                who = m.pseudo_id if m.name is None else f"{m.name} ({m.pseudo_id})"
-                table.add_row(who, m.lomu_code or "–", str(m.age), m.risk_level or "–", m.recorded_agency or "none recorded",
-                              " or ".join(m.allowed_agencies), m.reason)
+                name = [m.name or ""] if named else []
+                table.add_row(m.pseudo_id, *name, m.lomu_code or "–", str(m.age), m.risk_level or "–",
+                              m.recorded_agency or "none recorded", f"{' or '.join(m.allowed_agencies)} ({m.rule})")
             console.print(table)
+            for rule, reason in sorted({(m.rule, m.reason) for m in report.mismatches}):
+                console.print(f"rule {rule!r}: {reason}", highlight=False)
         console.print(f"{count} mismatch{'' if count == 1 else 'es'} among {report.checked:,} current members{where} "
                       f"on {report.as_of} ({report.rules_version})", highlight=False)

@@ -236,10 +236,18 @@ def _raise_by_markers(rng: np.random.Generator, levels: np.ndarray, ids: np.ndar
             levels[i, j] = max(levels[i, j], floor)
 
 
+def _applicable(ways: Pathways, ids: np.ndarray, force: Force) -> np.ndarray:
+    """People × pathways: whether the pathway applies to the person (the women's pathway)."""
+    sex = np.array([force.sex.get(int(p), "U") for p in ids.tolist()], dtype=object)
+    return np.column_stack([np.ones(ids.size, dtype=bool) if w.only_for is None else sex == w.only_for
+                            for w in ways.pathway]).reshape(ids.size, len(ways.pathway))
+
+
 def needs(rng: np.random.Generator, force: Force, ways: Pathways) -> tuple[Table, Table, list[Round]]:
-    """Assessments of members (at adoption, then about every six months) and of sampled
+    """Assessments of members (at adoption, then about once a year) and of sampled
     non-members (at their disposal), with one rating per pathway that applies to the person."""
     end, n = force.as_of, force.members.size
+    applies = _applicable(ways, force.members, force)
     standard, severe = _rates(ways, member=True)
     rounds: list[Round] = []
     days = np.minimum(force.adopted + rng.integers(0, P.NEEDS_FIRST_WITHIN_DAYS + 1, n), end)
@@ -249,6 +257,7 @@ def needs(rng: np.random.Generator, force: Force, ways: Pathways) -> tuple[Table
         if not active.any():
             break
         _raise_by_markers(rng, levels, force.members, days, force, ways)
+        levels[~applies] = 0  # a pathway that does not apply is never a need (nor rated)
         following = days + P.NEEDS_REASSESSMENT_DAYS + rng.integers(
             -P.NEEDS_REASSESSMENT_JITTER_DAYS, P.NEEDS_REASSESSMENT_JITTER_DAYS + 1, n)
         idx = np.flatnonzero(active)
@@ -261,6 +270,7 @@ def needs(rng: np.random.Generator, force: Force, ways: Pathways) -> tuple[Table
     standard, severe = _rates(ways, member=False)
     others = _draw(rng, force.non_members.size, standard, severe)
     _raise_by_markers(rng, others, force.non_members, force.non_member_days, force, ways)
+    others[~_applicable(ways, force.non_members, force)] = 0
 
     person = [force.members[r.people] for r in rounds] + [force.non_members]
     on = [r.days for r in rounds] + [force.non_member_days]
@@ -276,10 +286,7 @@ def needs(rng: np.random.Generator, force: Force, ways: Pathways) -> tuple[Table
         id=np.arange(1, k + 1), person_id=person_all, assessed_on=on_all, assessor=assessor_all,
         pathways_version=np.full(k, ways.version, dtype=object), recorded_at=on_all.copy(),
     )
-    sex = np.array([force.sex.get(int(p), "U") for p in person_all], dtype=object)
-    applies = np.column_stack([np.ones(k, dtype=bool) if w.only_for is None else sex == w.only_for
-                               for w in ways.pathway]).reshape(k, len(ways.pathway))
-    rows, cols = np.nonzero(applies)
+    rows, cols = np.nonzero(_applicable(ways, person_all, force))
     codes = np.array([w.code for w in ways.pathway], dtype=object)
     ratings = dict(
         id=np.arange(1, rows.size + 1), assessment_id=rows + 1, pathway=codes[cols],

@@ -74,3 +74,12 @@ def test_on_the_synthetic_force_groups_match_an_independent_count(force_engine, 
     assert _counts(frame) == dict(expected)
     assert frame["offenders"].sum() == len(members) == reoffending_measures(force_con, by="force", start=start)["offenders"].sum()
     assert len(expected) >= 2  # the force has more than one kind
+
+
+def test_a_parquet_export_gives_the_same_groups(small_engine, tmp_path):
+    from iom.register.export import export_database
+
+    export_database(small_engine, tmp_path / "export")
+    for by in ("lead_agency", "supervision"):
+        from_db = reoffending_measures(connect(engine=small_engine), by=by)
+        assert from_db.equals(reoffending_measures(connect(parquet_dir=tmp_path / "export"), by=by)), by

@@ -393,7 +393,7 @@ def first_revisions(actions: Table) -> Table:
     fields = ("kind", "pathway", "description", "owner", "due_on", "status", "outcome")
     frame = pd.DataFrame({k: actions[k] for k in fields})
     frame["due_on"] = (np.asarray(actions["due_on"], dtype=np.int64).astype("datetime64[D]").astype(str))
-    data = np.array(frame.to_json(orient="records", lines=True).splitlines(), dtype=object) if n else frame
+    data = np.array(frame.to_json(orient="records", lines=True).splitlines() if n else [], dtype=object)
     return dict(
         id=np.arange(1, n + 1), record_kind=np.full(n, "plan_action", dtype=object), record_id=actions["id"].copy(),
         version=np.ones(n, dtype=np.int64), person_id=actions["person_id"].copy(), data=data,

@@ -45,7 +45,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def measures(
         ctx: typer.Context,
-        by: str = typer.Option("npu", "--by", help="force, npu, lomu, classification or offender_type."),
+        by: str = typer.Option("npu", "--by", help=(
+            "force, npu, lomu, classification, offender_type, lead_agency or supervision: statutory when the "
+            "National Probation Service, the probation provider (CRC) or the Youth Offending Team leads, "
+            "non-statutory when the police lead.")),
         start: dt.datetime = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="Index date: the cohort on this day (default: latest fully observed)."),
         follow_up: int = typer.Option(12, "--follow-up", min=1, max=120, help="Follow-up months."),
         wait: int = typer.Option(6, "--wait", min=0, max=60, help="Months allowed for an offence to be proven after the follow-up."),

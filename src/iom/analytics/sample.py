@@ -58,6 +58,6 @@ def random_register(seed: int = 1, people: int = 3000) -> dict[str, pd.DataFrame
                             "adopted_on": [start + dt.timedelta(days=int(d)) for d in rng.integers(700, 1500, len(adopted))],
                             "exited_on": None})
     mh = pd.DataFrame({"person_id": adopted, "effective_from": members["adopted_on"], "offender_type": "Core",
-                       "lomu_code": "LWS"})
+                       "lead_agency": "Police", "lomu_code": "LWS"})
     return {"units": units, "people": ppl, "offences": offences, "cost_of_crime": costs, "crimes": crimes,
             "cohort_memberships": members, "management_history": mh}

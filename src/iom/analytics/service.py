@@ -24,7 +24,17 @@ from iom.dates import months_before
 from iom.errors import UserError
 from iom.register.models import PROVEN_OUTCOMES
 
-GROUPINGS = ("force", "npu", "lomu", "classification", "offender_type")
+GROUPINGS = ("force", "npu", "lomu", "classification", "offender_type", "lead_agency", "supervision")
+#: ``--by supervision``: a member is under statutory supervision when a statutory agency leads
+#: their management (probation, national or CRC, or the Youth Offending Team), and managed on a
+#: voluntary, non-statutory basis when the police lead (seed paper 002 §9; §35: IOM itself is
+#: non-statutory, unlike the YOT). Keys: every lead agency ``cohorts.models.LEAD_AGENCIES`` allows.
+SUPERVISION = {
+    "National Probation Service": "statutory",
+    "Probation provider (CRC)": "statutory",
+    "Youth Offending Team": "statutory",
+    "Police": "non-statutory",
+}
 DEFINITIONS = ("recorded", "proven")
 #: Days in an average calendar month: rates per offender-month compare unequal windows.
 DAYS_PER_MONTH = 365.25 / 12
@@ -32,6 +42,11 @@ DAYS_PER_MONTH = 365.25 / 12
 
 def _months(n: int) -> str:
     return f"INTERVAL {int(n)} MONTH"
+
+
+def _text(value: str) -> str:
+    """A SQL string literal (the values are the code's own constants; quotes doubled anyway)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _date(d: dt.date) -> str:
@@ -52,6 +67,9 @@ def register_cohort(con: duckdb.DuckDBPyConnection, *, start: dt.date, by: str =
             "npu": "coalesce(p.home_npu, 'unknown')",
             "lomu": "coalesce(u.parent_code, 'unknown')",
             "offender_type": "coalesce(mh.offender_type, 'unknown')",
+            "lead_agency": "coalesce(mh.lead_agency, 'unknown')",
+            "supervision": "CASE " + " ".join(f"WHEN mh.lead_agency = {_text(a)} THEN {_text(kind)}"
+                                              for a, kind in SUPERVISION.items()) + " ELSE 'unknown' END",
         }[by]
         sql = f"""
             SELECT m.person_id, {d} AS index_date, {grp} AS grp
@@ -59,7 +77,8 @@ def register_cohort(con: duckdb.DuckDBPyConnection, *, start: dt.date, by: str =
             JOIN people p ON p.id = m.person_id
             LEFT JOIN units u ON u.code = p.home_npu
             LEFT JOIN (
-                SELECT person_id, arg_max(offender_type, effective_from) AS offender_type
+                SELECT person_id, arg_max(offender_type, effective_from) AS offender_type,
+                    arg_max(lead_agency, effective_from) AS lead_agency
                 FROM management_history WHERE effective_from <= {d} GROUP BY person_id
             ) mh ON mh.person_id = m.person_id
         """

@@ -27,7 +27,7 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
         ["committed_on", "recorded_on", "outcome_on"],
     ),
     "cohort_memberships": (["person_id", "classification_code", "adopted_on", "exited_on"], ["adopted_on", "exited_on"]),
-    "management_history": (["person_id", "effective_from", "offender_type", "lomu_code"], ["effective_from"]),
+    "management_history": (["person_id", "effective_from", "offender_type", "lead_agency", "lomu_code"], ["effective_from"]),
 }
 
 

@@ -5,7 +5,7 @@ from iom.plugins import Domain, RecordPart
 
 DOMAIN = Domain(
     name="casework",
-    cli=("iom.casework.cli:register",),
+    cli=("iom.casework.cli:register", "iom.casework.checks_cli:register_checks"),
     routers=("iom.casework.routes:pages", "iom.casework.routes:api"),
     live_timeline=("iom.casework.service:timeline",),
     record_parts=(RecordPart(name="casework", schema="iom.casework.schemas:Casework", build="iom.casework.service:for_record",
@@ -13,5 +13,6 @@ DOMAIN = Domain(
     attention=("iom.casework.views:attention",),
     nav=(("/casework/overdue", "Overdue actions", "read_people"),),
     template_filters=(("choices", "iom.register.labels:choices"),),
+    synth_steps=("iom.casework.synth:step",),
     templates=True,
 )

@@ -123,6 +123,76 @@ MARKER_RATES = {
 PREFERRED_LEAD_AGENCY = {"Medium": "Probation provider (CRC)", "Low": "Police"}
 
 # --- Casework (iom.casework.synth): needs, plan actions, risk reviews ----------------------
+# No figure in the seed papers gives how common each need is, how plans are kept or how
+# late reviews run: every number below is an assumption unless it names a paragraph.
+
+#: Needs assessments: every managed offender has one (seed paper 000 §66, "a needs
+#: assessment is completed with each offender"; 002 §27), made within a fortnight of adoption
+#: (assumption) and repeated about once a year while managed (assumption).
+NEEDS_FIRST_WITHIN_DAYS = 14
+NEEDS_REASSESSMENT_DAYS = 365
+NEEDS_REASSESSMENT_JITTER_DAYS = 30
+#: Non-members assessed: this share of the offenders never in the cohort who were given a
+#: conditional caution or community resolution in the two years to the as-of date (000 §66-67
+#: and §86: the PIPT assesses those offered an out-of-court disposal; the share is assumed).
+NON_MEMBER_ASSESSED_SHARE = 0.3
+NON_MEMBER_LOOKBACK_DAYS = 730
+#: Per pathway, the chance of a (standard, severe) need for (non-members, members). Members
+#: are chosen for persistent offending, so every member rate is at least the non-member one;
+#: accommodation and ETE rank high among needs (002 §12, §27); shapes otherwise assumed.
+NEED_RATES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "accommodation": ((0.12, 0.04), (0.22, 0.10)),
+    "ete": ((0.30, 0.08), (0.40, 0.18)),
+    "health": ((0.18, 0.05), (0.28, 0.10)),
+    "drugs": ((0.14, 0.05), (0.28, 0.14)),
+    "alcohol": ((0.15, 0.05), (0.20, 0.08)),
+    "finance": ((0.22, 0.05), (0.32, 0.10)),
+    "children_families": ((0.12, 0.04), (0.18, 0.07)),
+    "attitudes": ((0.35, 0.08), (0.45, 0.22)),
+    "abuse_sex_work": ((0.15, 0.05), (0.25, 0.10)),
+}
+#: A pathway missing from NEED_RATES (a force's own pathways file): this rate for everyone.
+NEED_RATE_OTHER = (0.15, 0.05)
+#: A vulnerability marker in force on the assessment day raises the pathway it bears on to at
+#: least a standard need, and to severe with this chance (assumption: the marker is evidence).
+MARKER_NEEDS: dict[str, tuple[str, float]] = {
+    "HOMELESSNESS": ("accommodation", 0.60),
+    "SUBSTANCE_MISUSE": ("drugs", 0.40),
+    "CLASS_A": ("drugs", 0.80),
+    "MENTAL_HEALTH": ("health", 0.40),
+    "DA_VICTIM": ("abuse_sex_work", 0.30),  # the women's pathway: rated for women only
+}
+#: Between one assessment and the next, the chance a need falls one level (met or eased by
+#: the plan) or rises one (assumption: support works slowly, setbacks are rarer).
+NEED_EASES = 0.25
+NEED_WORSENS = 0.05
+#: Case plans balance Control and Change (000 §12). At each assessment a rated need gets a
+#: Change action with this chance by level, and the plan gets 1 + Poisson(mean) Control
+#: actions (assumption).
+CHANGE_ACTION_CHANCE = {"standard": 0.6, "severe": 0.9}
+CONTROL_ACTIONS_EXTRA_MEAN = 0.6
+#: Days from an action's creation to its due date (uniform, assumption).
+ACTION_DUE_DAYS = {"change": (28, 120), "control": (14, 60)}
+#: Status shares (done, cancelled, in progress, open) of actions from the latest assessment
+#: that fell due before the as-of date (the open and in-progress ones are overdue), of those
+#: not yet due, and of those from an assessment since superseded (assumption).
+ACTION_STATUS_PAST_DUE = (0.80, 0.08, 0.08, 0.04)
+ACTION_STATUS_NOT_DUE = (0.10, 0.02, 0.48, 0.40)
+ACTION_STATUS_SUPERSEDED = (0.88, 0.12, 0.0, 0.0)
+#: A done Change action's outcome: achieved, partly achieved, not achieved (the grades of the
+#: MoJ interventions service's end-of-service report, domain.md; shares assumed).
+CHANGE_OUTCOME_SHARES = (0.55, 0.30, 0.15)
+#: Share of done Control actions that found a breach (assumption).
+CONTROL_BREACH_SHARE = 0.10
+#: Risk reviews follow the interval for the level in force (cohorts/data/review-intervals-v1.toml).
+#: A review is on time within this many days of its due date, either side; this share is
+#: held late, by a uniform number of days in the range (assumption: no published figure).
+REVIEW_ON_TIME_DAYS = 7
+REVIEW_LATE_SHARE = 0.15
+REVIEW_LATE_DAYS = (8, 45)
+#: Of Low-risk members adopted a year or more ago, the share whose latest review recommends
+#: exit from the cohort (assumption; 000 names exit reasons, not their rate).
+REVIEW_EXIT_RECOMMENDED_SHARE = 0.03
 
 # --- Referrals (iom.referrals.synth) ---------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from iom.db import session_scope
+from iom.plugins import contributions, resolve
 from iom.cohorts.models import CohortMembership, RiskLevelRecord
 from iom.register.models import VERSIONED_TABLES, Crime, Person, VulnerabilityMarker
 from iom.register.service import init_database, register_version
@@ -24,6 +25,9 @@ from iom.synth import sample
 def populated(fresh_engine):
     with session_scope(fresh_engine) as session:
         people = sample.build(session)
+        # Each domain's synthetic records on the sample (reviews, MAPPA records and panels...).
+        for step in contributions("synth_steps"):
+            resolve(step)(session.connection(), seed=1, as_of=sample.AS_OF)
         session.add(VulnerabilityMarker(person_id=people.victim, marker="MENTAL_HEALTH", started_on=dt.date(2018, 1, 1)))
         model = ScoringModel(cutoff=sample.AS_OF, config_version="test", algorithm="test", trained_at=dt.datetime.now(dt.UTC),
                              n_train=0, base_rate=0.5, estimator=b"")

@@ -74,6 +74,11 @@ def render_person(request: Request, access, person_id: int, *, tab: str = "overv
     tabs = tabs or [("overview", "Overview"), ("timeline", "Timeline"),
                     *((part.name, part.label) for part in parts if part.tab_template)]
     detail = access.person(person_id, timeline_page=timeline_page if tab == "timeline" else 1)
+    # A part this reader may not see (None, e.g. MAPPA for non-specialists) has no tab either.
+    hidden = {part.name for part in parts if part.tab_template and getattr(detail, part.name, None) is None}
+    tabs = [(name, label) for name, label in tabs if name not in hidden]
+    if tab in hidden:
+        raise UserError(f"no tab {tab!r} on a person's record: choose one of {', '.join(n for n, _ in tabs)}")
     sections = [part.template for part in parts if part.template] if tab == "overview" else \
         [part.tab_template for part in parts if part.name == tab]
     pages_total = max(1, -(-detail.timeline_total // detail.timeline_per_page))

@@ -197,3 +197,19 @@ REVIEW_EXIT_RECOMMENDED_SHARE = 0.03
 # --- Referrals (iom.referrals.synth) ---------------------------------------------------------
 
 # --- MAPPA (iom.mappa.synth) ------------------------------------------------------------------
+# The MAPPA step's rates are defined beside the step, in ``iom.mappa.synth.RATES`` (each with
+# its source or "assumption"), and named here so every synthetic rate can be read in one place:
+# the step cannot import this module (``iom.mappa`` sits below ``iom.synth`` in the layers).
+# - category shares (1, 2, 3, 4) by offender type: Sex Offender Management 92/5/3/0 %, Risk
+#   10/78/10/2 %, the rest 25/65/10/0 % (assumption: most MAPPA cases are category 1 or 2);
+# - level shares (1, 2, 3): Risk 55/35/10 %, the rest 80/16/4 % (seed paper 000 §17: risk
+#   offenders are managed at level 2 or 3), a quarter of level-2/3 cases raised from a level
+#   below at least 28 days after adoption;
+# - chairing agency at level 2/3: the police for category 1 (000 §17: WMP chair the sex offender
+#   panels), otherwise probation 85 %, police 10 %, the Prison Service 5 % (assumption);
+# - ViSOR reference: every category 1, 80 % of category 2 (000 §28), half of categories 3 and 4;
+# - partnering officer: the officer of the person's management record (000 §28: offender
+#   managers partner each ViSOR record);
+# - panels every 70 / 42 days (``iom/mappa/data/panels-v1.toml``), the first within 21 days of
+#   the level being set, each held 7 days early to 3 days late, or (40 %) 7 to 49 days late.
+from iom.mappa.synth import RATES as MAPPA_RATES  # noqa: E402, F401 (named here, defined there)

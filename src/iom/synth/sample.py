@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
+from iom.mappa.models import MappaPanel, MappaRecord
 from iom.register.models import Crime, Person
 
 AS_OF = dt.date(2019, 3, 31)
@@ -47,6 +48,11 @@ def build(session: Session) -> Sample:
         session.add(RiskLevelRecord(person_id=pid, level=level, effective_from=dt.date(2019, 1, 10), reason="sample review"))
     for pid, otype, lomu in ((b, "Core", "LBM"), (w, "Core", "LWS"), (r, "Sex Offender Management", "LBM"), (m, "Risk", "LBM")):
         session.add(ManagementRecord(person_id=pid, effective_from=start, offender_type=otype, lead_agency="Police", lomu_code=lomu, officer="PC Sample"))
+    # The MAPPA member's record and last panel: level 2, reviewed in January.
+    session.add(MappaRecord(person_id=r, category=1, level=2, effective_from=start, chairing_agency="Police",
+                            visor_id="VIS-0000001", partnering_officer="PC Sample", reason="sample", recorded_by="sample"))
+    session.add(MappaPanel(person_id=r, held_on=dt.date(2019, 1, 15), level=2, chair="Police", outcome="sample",
+                           recorded_by="sample"))
     crimes = [
         (b, "001/00", dt.date(2018, 9, 1), None),
         (w, "001/00", dt.date(2018, 10, 1), None),

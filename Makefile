@@ -52,6 +52,9 @@ run: install
 	$(BIN)/iom score --train
 	COLUMNS=$${COLUMNS:-160} $(BIN)/iom select --npu all --top 5
 	$(BIN)/iom report --out reports
+	$(BIN)/iom mappa due --summary
+	$(BIN)/iom plan overdue --summary
+	$(BIN)/iom check lead-agency
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 

@@ -72,6 +72,8 @@ def test_plan_overdue_lists_exactly_the_actions_past_due(force):
             "a.person_id AND m.effective_from <= '2019-03-31' ORDER BY m.effective_from DESC, m.id DESC LIMIT 1) = 'LBM'"
         )).scalars())
     assert found == expected and 1 in found and 2 not in found and 3 not in found and 4 not in found
+    line = iom(url, "plan", "overdue", "--lomu", "LBM", "--as-of", "2019-03-31", "--summary").stdout
+    assert line.startswith(f"Plan actions overdue: {len(expected):,} (")
     assert _audit(engine, "plan_action", "search") == 1
 
 

@@ -160,6 +160,7 @@ def register(app: typer.Typer) -> None:
         lomu: str = typer.Option(None, "--lomu", help="Only people managed by this LOMU (e.g. LBM)."),
         as_of: dt.datetime = as_of_option(),
         as_json: bool = typer.Option(False, "--json"),
+        summary: bool = typer.Option(False, "--summary", help="Print one line: how many, Control and Change, and for how many people."),
         user: str = user_option(),
         purpose: str = purpose_option("case management (CLI)"),
     ) -> None:
@@ -174,6 +175,12 @@ def register(app: typer.Typer) -> None:
             when = access.as_of
         if as_json:
             _print_json([o.model_dump(mode="json") for o in found])
+            return
+        if summary:
+            control = sum(o.action.kind == "control" for o in found)
+            people = len({o.action.person_id for o in found})
+            print(f"Plan actions overdue: {len(found):,} ({control:,} Control, {len(found) - control:,} Change) "
+                  f"for {people:,} people as of {when}" + (f" in {lomu.upper()}" if lomu else ""))
             return
         table = Table(title=f"{len(found):,} actions overdue on {when}" + (f" in {lomu.upper()}" if lomu else ""))
         for col in ("person", "LOMU", "action", "kind", "pathway", "owner", "due", "days over", "status"):

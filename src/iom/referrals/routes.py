@@ -55,7 +55,7 @@ def providers_page(request: Request, access: AccessDep) -> HTMLResponse:
 
 def _new_form(request: Request, access, person, *, errors=(), drafts=None, status_code: int = 200) -> HTMLResponse:
     return render(request, "referrals/new.html", access.user, status_code=status_code, person_id=person.id,
-                  pseudo_id=person.pseudo_id, name=f"{person.given_name} {person.family_name}",
+                  pseudo_id=person.pseudo_id, person_name=f"{person.given_name} {person.family_name}",
                   directory=service.directory_out(), pathways=pathways().for_sex(person.sex), errors=list(errors),
                   drafts=drafts or {}, max_outcomes=MAX_OUTCOMES)
 

@@ -17,9 +17,8 @@ from iom.referrals import service
 from iom.referrals.schemas import ReferralDetail
 
 RESOURCE = "referral"
-#: Referrals are casework: the roles that write a person's record (offender managers,
-#: supervisors, specialists and the console) make and move them.
-PERMISSION = "write_notes"
+#: Referrals are casework: the roles that write case plans make and move them.
+PERMISSION = "write_casework"
 T = TypeVar("T")
 
 
@@ -47,15 +46,18 @@ def change_status(access: Access, *, referral_id: int, action: str, version: int
     is the one the writer saw (None only at the console): an older one is a ``StaleWrite``."""
     access.require(PERMISSION, "this role cannot change referrals")
     session = access.session
+    seen: dict[str, int] = {}
 
     def check() -> None:
-        service.check_change(session, service.get_referral(session, referral_id, lock=True), action=action,
-                             version=version, on=access.as_of, reason=reason, outcomes=outcomes)
+        referral = service.get_referral(session, referral_id, lock=True)
+        service.check_change(session, referral, action=action, version=version, on=access.as_of, reason=reason,
+                             outcomes=outcomes)
+        seen["version"] = referral.version
 
     def apply(_person) -> ReferralDetail:
         referral = service.apply_change(session, service.get_referral(session, referral_id), action=action,
-                                        by=access.user.username, on=access.as_of, reason=reason, outcomes=outcomes,
-                                        notes=notes)
+                                        based_on=seen["version"], by=access.user.username, on=access.as_of,
+                                        reason=reason, outcomes=outcomes, notes=notes)
         return service.referral_detail(session, referral, shows_text=True)
 
     return _write(access, referral_id, action=action, version=version, check=check, apply=apply)
@@ -66,15 +68,18 @@ def record_session(access: Access, *, referral_id: int, version: int | None, hel
     """A session of a referral in progress, with its attendance and behaviour notes."""
     access.require(PERMISSION, "this role cannot record sessions")
     session = access.session
+    seen: dict[str, int] = {}
 
     def check() -> None:
-        service.check_session(session, service.get_referral(session, referral_id, lock=True), version=version,
-                              held_on=held_on, attendance=attendance, behaviour=behaviour, on=access.as_of)
+        referral = service.get_referral(session, referral_id, lock=True)
+        service.check_session(session, referral, version=version, held_on=held_on, attendance=attendance,
+                              behaviour=behaviour, on=access.as_of)
+        seen["version"] = referral.version
 
     def apply(_person) -> ReferralDetail:
-        referral = service.add_session(session, service.get_referral(session, referral_id), held_on=held_on,
-                                       attendance=attendance, behaviour=behaviour, by=access.user.username,
-                                       on=access.as_of)
+        referral = service.add_session(session, service.get_referral(session, referral_id), based_on=seen["version"],
+                                       held_on=held_on, attendance=attendance, behaviour=behaviour,
+                                       by=access.user.username, on=access.as_of)
         return service.referral_detail(session, referral, shows_text=True)
 
     return _write(access, referral_id, action="session", version=version, check=check, apply=apply,
@@ -84,20 +89,31 @@ def record_session(access: Access, *, referral_id: int, version: int | None, hel
 def _write(access: Access, referral_id: int, *, action: str, version: int | None, check: Callable[[], None],
            apply: Callable[..., T], **detail) -> T:
     """``Access.write`` on the referral's person. Out of scope reads as no such referral (no
-    oracle); a stale version is logged as denied, then refused."""
+    oracle); a stale version is logged as denied, then refused; so is a race lost after the
+    audit row (two writers who both passed the check: the conditional update lets one win)."""
     referral = service.get_referral(access.session, referral_id)
     person_id = referral.person_id
+
+    def refused(exc: StaleWrite, why: str) -> None:
+        access.log("denied", RESOURCE, person_id=person_id, why=why, attempt=action, referral_id=referral_id,
+                   based_on=exc.expected, current=exc.current_version)
 
     def checked() -> None:
         try:
             check()
         except StaleWrite as exc:
-            access.log("denied", RESOURCE, person_id=person_id, why="stale version", attempt=action,
-                       referral_id=referral_id, based_on=exc.expected, current=exc.current)
+            refused(exc, "stale version")
+            raise
+
+    def applied(person):
+        try:
+            return apply(person)
+        except StaleWrite as exc:
+            refused(exc, "changed by someone else first")
             raise
 
     try:
-        return access.write(person_id, resource=RESOURCE, check=checked, apply=apply, referral_id=referral_id,
+        return access.write(person_id, resource=RESOURCE, check=checked, apply=applied, referral_id=referral_id,
                             change=action, based_on=version, **detail)
     except NotFound:
         raise NotFound(f"no referral #{referral_id}") from None

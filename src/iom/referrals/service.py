@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from iom.casefile.access import RecordContext
@@ -155,7 +155,7 @@ def create_referral(session: Session, *, person_id: int, provider_code: str, pat
     _bump(session, referral, by=by, from_status=None, on=on)
     if send:
         check_change(session, referral, action="send", version=referral.version, on=on)
-        apply_change(session, referral, action="send", by=by, on=on)
+        apply_change(session, referral, action="send", based_on=referral.version, by=by, on=on)
     return referral
 
 
@@ -221,9 +221,23 @@ def check_outcomes(referral: Referral, outcomes: dict[str, str]) -> None:
         raise FieldError(f"an outcome is achieved, partly or not, not {bad[0]!r}", field="outcomes")
 
 
-def apply_change(session: Session, referral: Referral, *, action: str, by: str, on: dt.date, reason: str | None = None,
-                 outcomes: dict[str, str] | None = None, notes: dict[str, str] | None = None) -> Referral:
-    """Write a change ``check_change`` allowed: the status, its date, the reason and outcomes."""
+def _claim(session: Session, referral: Referral, based_on: int) -> None:
+    """Take the next version by a conditional update: of two writers who both passed the
+    check, one wins and the other gets a ``StaleWrite``."""
+    done = session.execute(update(Referral).where(Referral.id == referral.id, Referral.version == based_on)
+                           .values(version=based_on + 1).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        session.refresh(referral)
+        check_version(session, referral, based_on)
+    referral.version = based_on + 1
+
+
+def apply_change(session: Session, referral: Referral, *, action: str, based_on: int, by: str, on: dt.date,
+                 reason: str | None = None, outcomes: dict[str, str] | None = None,
+                 notes: dict[str, str] | None = None) -> Referral:
+    """Write a change ``check_change`` allowed on version ``based_on``: the status, its date,
+    the reason and outcomes."""
+    _claim(session, referral, based_on)
     from_status = referral.status
     referral.status = lifecycle.after(from_status, action)
     setattr(referral, lifecycle.STAMPS[action], on)
@@ -233,7 +247,6 @@ def apply_change(session: Session, referral: Referral, *, action: str, by: str, 
     for desired, grade in (outcomes or {}).items():
         session.add(ReferralOutcome(referral_id=referral.id, desired_outcome=desired, achievement=grade,
                                     notes=(notes or {}).get(desired)))
-    referral.version += 1
     _bump(session, referral, by=by, from_status=from_status, on=on, reason=text)
     return referral
 
@@ -254,12 +267,12 @@ def check_session(session: Session, referral: Referral, *, version: int | None, 
         raise FieldError(f"behaviour notes are at most {MAX_REASON:,} characters", field="behaviour")
 
 
-def add_session(session: Session, referral: Referral, *, held_on: dt.date, attendance: str, behaviour: str | None,
-                by: str, on: dt.date) -> Referral:
+def add_session(session: Session, referral: Referral, *, based_on: int, held_on: dt.date, attendance: str,
+                behaviour: str | None, by: str, on: dt.date) -> Referral:
     """A session with its attendance: the referral stays in progress, at a new version."""
+    _claim(session, referral, based_on)
     session.add(ReferralSession(referral_id=referral.id, held_on=held_on, attendance=attendance,
                                 behaviour=behaviour.strip() if behaviour and behaviour.strip() else None, recorded_by=by))
-    referral.version += 1
     _bump(session, referral, by=by, from_status=referral.status, on=on,
           reason=f"session on {held_on.isoformat()}: {attendance}")
     return referral

@@ -225,18 +225,18 @@ def _refer(writer: _Writer, draws: Draws, pid: int, *, providers: list[Provider]
     wanted = 1 + min(draws.poisson(P.EXTRA_REFERRALS_MEAN), P.MAX_REFERRALS_PER_PERSON - 1)
     span = max((as_of - earliest).days, 1)
     for _ in range(wanted):
-        if not open_pathways:
-            return
         created = earliest + dt.timedelta(days=draws.below(span))
         facts = facts_on(born=born, sex=sex, home_npu=npu, markers=markers, assessments=assessments, on=created)
         needed = ({p for p, level in facts.needs.items() if level in ("standard", "severe")} if facts.needs is not None
                   else {p for code in facts.markers for p in MARKER_PATHWAYS.get(code, ())})
-        weights = {p: P.PATHWAY_WEIGHTS[p] * (P.NEEDED_PATHWAY_BOOST if p in needed else 1.0) for p in open_pathways}
-        pathway = draws.weighted(weights)
-        open_pathways.remove(pathway)
-        eligible = [p for p in providers if p.serves(pathway) and not p.broken(facts)]
+        eligible: list[Provider] = []
+        while open_pathways and not eligible:  # a pathway no provider here takes them for: draw another
+            weights = {p: P.PATHWAY_WEIGHTS[p] * (P.NEEDED_PATHWAY_BOOST if p in needed else 1.0) for p in open_pathways}
+            pathway = draws.weighted(weights)
+            open_pathways.remove(pathway)
+            eligible = [p for p in providers if p.serves(pathway) and not p.broken(facts)]
         if not eligible:
-            continue
+            return
         provider = draws.choice(eligible)
         reasons, outcomes = TEXTS[pathway]
         first = draws.below(len(outcomes))

@@ -47,6 +47,7 @@ class ReferralOut(BaseModel):
     provider_code: str
     provider_name: str
     pathway: str
+    pathway_name: str
     source: str
     status: str
     reason: str | None

@@ -290,11 +290,17 @@ def _outcomes(session: Session, referral_id: int) -> list[ReferralOutcome]:
                                 .order_by(ReferralOutcome.id)))
 
 
+def _names() -> dict[str, str]:
+    """Provider and pathway codes → names (read once per listing: a rule file read is not free)."""
+    return {**directory().names(), **{f"pathway:{p.code}": p.name for p in pathways().pathway}}
+
+
 def referral_out(referral: Referral, *, pseudo_id: str, shows_text: bool, names: dict[str, str] | None = None) -> ReferralOut:
-    names = names if names is not None else directory().names()
+    names = names if names is not None else _names()
     return ReferralOut(
         id=referral.id, person_id=referral.person_id, pseudo_id=pseudo_id, provider_code=referral.provider_code,
         provider_name=names.get(referral.provider_code, referral.provider_code), pathway=referral.pathway,
+        pathway_name=names.get(f"pathway:{referral.pathway}", referral.pathway),
         source=referral.source, status=referral.status,
         reason=referral.reason if shows_text else None,
         desired_outcomes=list(referral.desired_outcomes or []) if shows_text else None,
@@ -323,7 +329,7 @@ def referral_detail(session: Session, referral: Referral, *, shows_text: bool) -
 def person_referrals(session: Session, *, person_id: int, shows_text: bool) -> list[ReferralOut]:
     """A person's referrals, newest first."""
     person = session.get(Person, person_id)
-    names = directory().names()
+    names = _names()
     rows = session.scalars(select(Referral).where(Referral.person_id == person_id)
                            .order_by(Referral.created_on.desc(), Referral.id.desc()))
     return [referral_out(r, pseudo_id=person.pseudo_id, shows_text=shows_text, names=names) for r in rows]
@@ -348,7 +354,7 @@ def referrals_in_scope(session: Session, *, user: Principal, as_of: dt.date, per
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(Referral.created_on.desc(), Referral.id.desc())
                            .offset((page - 1) * per_page).limit(per_page)).all()
-    names = directory().names()
+    names = _names()
     shows = not user.pseudonymised
     return ReferralPage(total=total, page=page, per_page=per_page,
                         items=[referral_out(r, pseudo_id=pseudo, shows_text=shows, names=names) for r, pseudo in rows])

@@ -148,10 +148,17 @@ def test_referral_and_smi_shares_follow_the_parameters(force_engine, synthetic):
     assert abs(len(smi) / len(mental_health) - params.SMI_SHARE_OF_MENTAL_HEALTH) < 0.03
 
 
-def test_with_needs_assessments_no_wrong_door_is_chosen_only_where_its_rule_holds(scratch_db):
+def test_the_step_works_with_or_without_needs_and_no_wrong_door_follows_its_rule(scratch_db):
     engine = _force(scratch_db, 7)
-    with Session(engine) as session:
-        assert session.scalar(select(func.count()).where(Referral.provider_code == "no-wrong-door")) == 0  # no needs yet
+    with engine.begin() as connection:  # no needs assessed at all (and none of the casework step's referrals)
+        for table in ("referral_outcomes", "referral_sessions", "referral_events", "referrals", "need_ratings",
+                      "needs_assessments"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text("DELETE FROM casework_revisions WHERE record_kind = 'referral'"))
+        step(connection, seed=8, as_of=AS_OF)
+        made = connection.scalar(select(func.count()).select_from(Referral))
+        nwd = connection.scalar(select(func.count()).where(Referral.provider_code == "no-wrong-door"))
+    assert made > 0 and nwd == 0  # its rule needs rated needs
     with engine.begin() as connection:  # needs for every member: half with two needs, half with one
         members = sorted(set(connection.scalars(select(CohortMembership.person_id))))
         connection.execute(NeedsAssessment.__table__.insert(), [

@@ -195,6 +195,45 @@ REVIEW_LATE_DAYS = (8, 45)
 REVIEW_EXIT_RECOMMENDED_SHARE = 0.03
 
 # --- Referrals (iom.referrals.synth) ---------------------------------------------------------
+# Modelling assumptions, none published: the seed papers give no referral volumes or outcomes.
+#: Share of people with a MENTAL_HEALTH marker who are also on their GP's Serious Mental
+#: Illness register or under a community mental health team (the SMI_REGISTER marker, which
+#: Better Pathways needs). About one in five: SMI is a minority of offenders' mental ill-health.
+SMI_SHARE_OF_MENTAL_HEALTH = 0.20
+#: Share of current cohort members referred at least once in the year before the date, and
+#: of everyone else (a few: voluntary referrals after a charge or NFA, out-of-court disposals).
+REFERRED_MEMBER_SHARE = 0.45
+REFERRED_OTHER_SHARE = 0.004
+#: Referrals made in this many days before the date.
+REFERRAL_WINDOW_DAYS = 365
+#: Further referrals per referred person (Poisson mean; at most MAX_REFERRALS_PER_PERSON).
+EXTRA_REFERRALS_MEAN = 0.4
+MAX_REFERRALS_PER_PERSON = 3
+#: How a referral was made: the case plan, an out-of-court disposal, voluntarily, other.
+REFERRAL_SOURCES = {"plan": 0.70, "oocd": 0.15, "voluntary": 0.10, "other": 0.05}
+#: Pathway weights before needs: a pathway rated standard or severe in the latest needs
+#: assessment (or, without one, suggested by a marker) weighs NEEDED_PATHWAY_BOOST times more.
+PATHWAY_WEIGHTS = {"ete": 1.0, "finance": 0.6, "attitudes": 0.8, "accommodation": 0.5, "health": 0.5, "drugs": 0.6,
+                   "alcohol": 0.4, "children_families": 0.3, "abuse_sex_work": 0.3}
+NEEDED_PATHWAY_BOOST = 5.0
+#: The lifecycle's chances and delays (days, low and high inclusive).
+CANCELLED_AS_DRAFT = 0.02     # cancelled before it was sent
+LEFT_AS_DRAFT = 0.03          # never sent (still a draft on the date)
+SEND_DAYS = (0, 3)
+DECLINED_WHEN_SENT = 0.10     # cancelled after sending (the provider declined, or the person did)
+ACCEPT_DAYS = (2, 14)
+CANCELLED_WHEN_ACCEPTED = 0.06
+START_DAYS = (3, 21)
+SESSIONS_PLANNED = (4, 10)
+SESSION_GAP_DAYS = (5, 10)
+#: Chance a referral in progress ends early, after a share of its planned sessions.
+ENDED_EARLY = 0.22
+END_DAYS = (1, 7)
+ATTENDANCE = {"attended": 0.72, "late": 0.10, "did not attend": 0.18}
+BEHAVIOUR_NOTE_SHARE = 0.3
+#: End-of-service grades (achieved, partly, not) of each desired outcome.
+OUTCOMES_COMPLETED = (0.55, 0.30, 0.15)
+OUTCOMES_ENDED_EARLY = (0.10, 0.30, 0.60)
 
 # --- MAPPA (iom.mappa.synth) ------------------------------------------------------------------
 # The MAPPA step's rates are defined beside the step, in ``iom.mappa.synth.RATES`` (each with

@@ -7,14 +7,12 @@ Some level-2 and level-3 cases began a level lower and were raised later (a seco
 membership that has ended ends its record. Level-2 and level-3 spells get panels at the
 rules' interval, mostly on time, some late, so that on the reference date some are overdue.
 
-The rates are ``RATES`` below, named and re-exported in ``iom.synth.params`` (MAPPA section):
-this step cannot import that module (a domain sits below ``iom.synth`` in the layers)."""
+The rates are ``MAPPA_RATES`` in ``iom.synth.params`` (its MAPPA section), with the others."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import insert, select
@@ -23,62 +21,14 @@ from sqlalchemy.engine import Connection
 from iom.cohorts.models import CohortMembership, ManagementRecord
 from iom.mappa.models import MappaPanel, MappaRecord
 from iom.mappa.panels import PANEL_LEVELS, panel_rules
+from iom.synth.params import MAPPA_RATES as RATES
+from iom.synth.params import MappaRates as Rates
 
 #: A stream of its own: the same seed gives the same MAPPA records whatever other steps draw.
 STREAM = 0x4D415050  # "MAPP"
 RECORDED_BY = "synthetic force"
 
 
-@dataclass(frozen=True)
-class Rates:
-    """Modelling assumptions, none published for the seed force. Shares are shaped on the
-    national MAPPA annual reports as recalled, not checked (most MAPPA-eligible people are
-    category 1, about a quarter category 2, few category 3; few are managed at level 2 or 3),
-    with more at level 2 or 3 here because an IOM cohort holds the riskier cases (seed paper
-    000 §17: risk offenders are managed at level 2 or 3)."""
-
-    #: Category shares (1, 2, 3, 4) by the person's offender type; "other" for the rest.
-    category_shares: dict[str, tuple[float, float, float, float]] = field(default_factory=lambda: {
-        "Sex Offender Management": (0.92, 0.05, 0.03, 0.00),
-        "Risk": (0.10, 0.78, 0.10, 0.02),
-        "other": (0.25, 0.65, 0.10, 0.00),
-    })
-    #: Level shares (1, 2, 3) by offender type: "Risk" cases are the level-2/3 ones (000 §14, §17).
-    level_shares: dict[str, tuple[float, float, float]] = field(default_factory=lambda: {
-        "Risk": (0.55, 0.35, 0.10),
-        "other": (0.80, 0.16, 0.04),
-    })
-    #: Share of level-2 and level-3 cases that began a level lower and were raised later, no
-    #: sooner than ``raise_after_days`` after adoption and at least two weeks before the end.
-    raised_share: float = 0.25
-    raise_after_days: int = 28
-    #: Chairing agency of level-2/3 category-1 cases: the police chair the sex offender panels
-    #: (seed paper 000 §17).
-    sexual_chair: str = "Police"
-    #: Chairing agency shares for the other categories (assumption: probation leads most).
-    other_chairs: dict[str, float] = field(default_factory=lambda: {
-        "National Probation Service": 0.85, "Police": 0.10, "Prison Service": 0.05})
-    #: Share of each category holding a ViSOR reference: every registered sexual offender;
-    #: most violent offenders (seed paper 000 §28: ViSOR records for MAPPA 1 violent offenders
-    #: were being created from 2019); half the rest.
-    visor_shares: dict[int, float] = field(default_factory=lambda: {1: 1.0, 2: 0.8, 3: 0.5, 4: 0.5})
-    #: Days after a level is set to its first panel (uniform, inclusive).
-    first_panel_days: tuple[int, int] = (0, 21)
-    #: A panel held on time falls this many days either side of its due date ...
-    on_time_days: tuple[int, int] = (-7, 3)
-    #: ... while this share of panels slip, late by a uniform number of days in the range.
-    late_share: float = 0.40
-    late_days: tuple[int, int] = (7, 49)
-    #: What a panel records (fictional, generic).
-    outcomes: tuple[str, ...] = (
-        "risk management plan reviewed; level confirmed",
-        "actions agreed between police and probation; level confirmed",
-        "licence conditions and restrictions reviewed; level confirmed",
-        "victim safety measures reviewed; level confirmed",
-    )
-
-
-RATES = Rates()
 
 
 def _draw(rng: np.random.Generator, shares) -> int:

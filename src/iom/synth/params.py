@@ -6,6 +6,7 @@ are modelling assumptions, named so a force can see and change them."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 #: The date of the published cohort figures (seed paper 000 §18-19, "Mar 2019").
 REFERENCE_DATE = dt.date(2019, 3, 31)
@@ -236,19 +237,55 @@ OUTCOMES_COMPLETED = (0.55, 0.30, 0.15)
 OUTCOMES_ENDED_EARLY = (0.10, 0.30, 0.60)
 
 # --- MAPPA (iom.mappa.synth) ------------------------------------------------------------------
-# The MAPPA step's rates are defined beside the step, in ``iom.mappa.synth.RATES`` (each with
-# its source or "assumption"), and named here so every synthetic rate can be read in one place:
-# the step cannot import this module (``iom.mappa`` sits below ``iom.synth`` in the layers).
-# - category shares (1, 2, 3, 4) by offender type: Sex Offender Management 92/5/3/0 %, Risk
-#   10/78/10/2 %, the rest 25/65/10/0 % (assumption: most MAPPA cases are category 1 or 2);
-# - level shares (1, 2, 3): Risk 55/35/10 %, the rest 80/16/4 % (seed paper 000 §17: risk
-#   offenders are managed at level 2 or 3), a quarter of level-2/3 cases raised from a level
-#   below at least 28 days after adoption;
-# - chairing agency at level 2/3: the police for category 1 (000 §17: WMP chair the sex offender
-#   panels), otherwise probation 85 %, police 10 %, the Prison Service 5 % (assumption);
-# - ViSOR reference: every category 1, 80 % of category 2 (000 §28), half of categories 3 and 4;
-# - partnering officer: the officer of the person's management record (000 §28: offender
-#   managers partner each ViSOR record);
-# - panels every 70 / 42 days (``iom/mappa/data/panels-v1.toml``), the first within 21 days of
-#   the level being set, each held 7 days early to 3 days late, or (40 %) 7 to 49 days late.
-from iom.mappa.synth import RATES as MAPPA_RATES  # noqa: E402, F401 (named here, defined there)
+
+
+@dataclass(frozen=True)
+class MappaRates:
+    """Modelling assumptions, none published for the seed force. Shares are shaped on the
+    national MAPPA annual reports as recalled, not checked (most MAPPA-eligible people are
+    category 1, about a quarter category 2, few category 3; few are managed at level 2 or 3),
+    with more at level 2 or 3 here because an IOM cohort holds the riskier cases (seed paper
+    000 §17: risk offenders are managed at level 2 or 3)."""
+
+    #: Category shares (1, 2, 3, 4) by the person's offender type; "other" for the rest.
+    category_shares: dict[str, tuple[float, float, float, float]] = field(default_factory=lambda: {
+        "Sex Offender Management": (0.92, 0.05, 0.03, 0.00),
+        "Risk": (0.10, 0.78, 0.10, 0.02),
+        "other": (0.25, 0.65, 0.10, 0.00),
+    })
+    #: Level shares (1, 2, 3) by offender type: "Risk" cases are the level-2/3 ones (000 §14, §17).
+    level_shares: dict[str, tuple[float, float, float]] = field(default_factory=lambda: {
+        "Risk": (0.55, 0.35, 0.10),
+        "other": (0.80, 0.16, 0.04),
+    })
+    #: Share of level-2 and level-3 cases that began a level lower and were raised later, no
+    #: sooner than ``raise_after_days`` after adoption and at least two weeks before the end.
+    raised_share: float = 0.25
+    raise_after_days: int = 28
+    #: Chairing agency of level-2/3 category-1 cases: the police chair the sex offender panels
+    #: (seed paper 000 §17).
+    sexual_chair: str = "Police"
+    #: Chairing agency shares for the other categories (assumption: probation leads most).
+    other_chairs: dict[str, float] = field(default_factory=lambda: {
+        "National Probation Service": 0.85, "Police": 0.10, "Prison Service": 0.05})
+    #: Share of each category holding a ViSOR reference: every registered sexual offender;
+    #: most violent offenders (seed paper 000 §28: ViSOR records for MAPPA 1 violent offenders
+    #: were being created from 2019); half the rest.
+    visor_shares: dict[int, float] = field(default_factory=lambda: {1: 1.0, 2: 0.8, 3: 0.5, 4: 0.5})
+    #: Days after a level is set to its first panel (uniform, inclusive).
+    first_panel_days: tuple[int, int] = (0, 21)
+    #: A panel held on time falls this many days either side of its due date ...
+    on_time_days: tuple[int, int] = (-7, 3)
+    #: ... while this share of panels slip, late by a uniform number of days in the range.
+    late_share: float = 0.40
+    late_days: tuple[int, int] = (7, 49)
+    #: What a panel records (fictional, generic).
+    outcomes: tuple[str, ...] = (
+        "risk management plan reviewed; level confirmed",
+        "actions agreed between police and probation; level confirmed",
+        "licence conditions and restrictions reviewed; level confirmed",
+        "victim safety measures reviewed; level confirmed",
+    )
+
+
+MAPPA_RATES = MappaRates()

@@ -288,7 +288,9 @@ def _model(model, **values):
     """A schema from options, its validation errors as one plain refusal."""
     from pydantic import ValidationError
 
+    from iom.edge import plain_errors
+
     try:
         return model(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
-        raise UserError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise UserError(plain_errors(exc.errors())) from None

@@ -15,6 +15,7 @@ from iom.casefile.deps import AccessDep
 from iom.casefile.routes import page_person_id, render_person
 from iom.casework import flows, schemas, views
 from iom.casework.pathways import pathways
+from iom.edge import plain_errors
 from iom.errors import Conflict, FieldError, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -50,8 +51,7 @@ def _submit(request: Request, access, person_id: int, form: dict[str, str], *, f
         write()
     except (ValidationError, UserError) as exc:
         if isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            exc = FieldError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", field=field)
+            exc = FieldError(plain_errors(exc.errors(), limit=1), field=field)
         return render_person(request, access, person_id, tab=TAB, errors=[(getattr(exc, "field", field), str(exc))],
                              drafts=form, status_code=409 if isinstance(exc, Conflict) else 400)
     return RedirectResponse(f"/people/{person_id}?tab={TAB}#{anchor}", status_code=303)

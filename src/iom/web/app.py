@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iom.db import make_engine
+from iom.edge import plain_error
 from iom.errors import Conflict, NotFound, UserError
 from iom.http.deps import SESSION_HOURS, CsrfError, NotAuthenticated, csrf_token
 from iom.http.drafts import Drafts
@@ -91,38 +92,6 @@ class SecurityMiddleware:
             await _send_problem(send_with_headers, 500, "Internal Server Error", "the server could not complete the request")
 
 
-#: Pydantic's error types in words a user can act on ("{field}" is the field's name).
-ERROR_WORDS = {
-    "missing": "{field} is needed",
-    "int_parsing": "{field} must be a whole number",
-    "int_type": "{field} must be a whole number",
-    "float_parsing": "{field} must be a number",
-    "bool_parsing": "{field} must be yes or no (true or false)",
-    "date_parsing": "{field} must be a date like 2019-03-31",
-    "date_from_datetime_parsing": "{field} must be a date like 2019-03-31",
-    "string_too_short": "{field} is too short",
-    "string_too_long": "{field} is too long",
-    "string_pattern_mismatch": "{field} is not one of the values this accepts",
-    "greater_than_equal": "{field} is too small",
-    "less_than_equal": "{field} is too large",
-    "json_invalid": "the request body is not valid JSON",
-    "value_error": "{field}: {msg}",
-}
-
-
-def plain_error(err: dict) -> str:
-    """One validation error in plain words: "per page must be a whole number", never
-    "query.per_page: Input should be a valid integer"."""
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "header", "cookie")]
-    field = (loc[-1] if loc else "the request").replace("_", " ")
-    ctx = err.get("ctx") or {}
-    text = ERROR_WORDS.get(err.get("type", ""), "{field} is not valid").format(
-        field=field, msg=str(ctx.get("error", err.get("msg", ""))).removeprefix("Value error, "))
-    for key, words in (("max_length", "at most {} characters"), ("min_length", "at least {} characters"),
-                       ("le", "at most {}"), ("ge", "at least {}")):
-        if key in ctx:
-            text += f" ({words.format(ctx[key])})"
-    return text
 
 
 def problem(status: int, title: str, detail: str | None = None, *, instance: str | None = None, headers: dict | None = None,

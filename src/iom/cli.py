@@ -49,7 +49,11 @@ app = build()
 def main() -> None:
     """Entry point: user errors are printed plainly with exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code (``typer.Exit(1)``)
+        # instead of exiting with it: pass it on, or a failed check would look like success.
+        code = app(standalone_mode=False)
+        if type(code) is int and code:  # a bool or a value a command happened to return is not a code
+            sys.exit(code)
     except UserError as exc:
         _fail(str(exc))
     except (typer.Abort, KeyboardInterrupt):

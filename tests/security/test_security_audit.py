@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import multiprocessing
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -67,6 +69,10 @@ class TestChain:
         result = CliRunner().invoke(app, ["--db", _url(fresh_engine), "audit", "verify"])
         assert result.exit_code == 1
         assert "BROKEN" in result.output and "row id 2" in result.output
+        # and the shell sees the failure too (the real entry point, not CliRunner's)
+        shell = subprocess.run([sys.executable, "-m", "iom.cli", "--db", _url(fresh_engine), "audit", "verify"],
+                               capture_output=True, text=True, timeout=120)
+        assert shell.returncode == 1 and "BROKEN" in shell.stdout
 
     def test_deleting_a_row_breaks_verify(self, fresh_engine):
         _fill(fresh_engine)

@@ -22,6 +22,7 @@ INSTALLED = (
     "iom.casework",
     "iom.referrals",
     "iom.mappa",
+    "iom.domestic_abuse",
     "iom.scoring",
     "iom.notes",
     "iom.analytics",

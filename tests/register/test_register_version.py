@@ -95,5 +95,6 @@ def test_a_recreated_database_starts_from_another_version(scratch_db):
 
 def test_the_migration_tracks_exactly_the_versioned_tables():
     tracked = [importlib.import_module(f"iom.migrations.versions.{name}").TABLES
-               for name in ("0005_register_version", "0008_casework_referrals_and_mappa")]
+               for name in ("0005_register_version", "0008_casework_referrals_and_mappa",
+                                     "0009_domestic_abuse")]
     assert tuple(t for tables in tracked for t in tables) == VERSIONED_TABLES

@@ -23,16 +23,18 @@ T = TypeVar("T")
 
 
 def make_referral(access: Access, *, person_id: int, provider: str, pathway: str, reason: str,
-                  desired_outcomes: Sequence[str] = (), source: str = "plan", send: bool = False) -> ReferralDetail:
+                  desired_outcomes: Sequence[str] = (), source: str = "plan", send: bool = False,
+                  through: str | None = None) -> ReferralDetail:
     """A referral dated on the access's day, refused with every broken rule's words if the
-    provider's rules do not take this person on that day."""
+    provider's rules do not take this person on that day. ``through``: the domain making it
+    (DRIVE and CARA take referrals only through domestic abuse)."""
     access.require(PERMISSION, "this role cannot make referrals")
     outcomes = list(desired_outcomes)
     return access.write(
         person_id, resource=RESOURCE, provider=provider, pathway=pathway, send=send,
         check=lambda: service.check_new_referral(access.session, person_id=person_id, provider_code=provider,
                                                  pathway=pathway, reason=reason, desired_outcomes=outcomes,
-                                                 on=access.as_of),
+                                                 on=access.as_of, through=through),
         apply=lambda person: service.referral_detail(access.session, service.create_referral(
             access.session, person_id=person.id, provider_code=provider, pathway=pathway, reason=reason,
             desired_outcomes=outcomes, source=source, by=access.user.username, on=access.as_of, send=send),

@@ -125,6 +125,9 @@ class Provider(RuleRow):
     description: str = ""
     source: str
     rules: list[Rule] = []
+    #: The domain whose own criteria come first and which alone makes these referrals (e.g.
+    #: ``domestic_abuse`` for DRIVE and CARA); None for an ordinary provider.
+    through: str | None = None
 
     def broken(self, facts: PersonFacts) -> list[str]:
         """The words of every rule these facts break (none: eligible)."""

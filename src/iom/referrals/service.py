@@ -103,10 +103,14 @@ def check_reason(reason: str | None, *, what: str, field: str = "reason") -> str
 
 
 def check_new_referral(session: Session, *, person_id: int, provider_code: str, pathway: str, reason: str,
-                       desired_outcomes: Sequence[str], on: dt.date) -> Provider:
+                       desired_outcomes: Sequence[str], on: dt.date, through: str | None = None) -> Provider:
     """Everything a new referral must satisfy, in the order a form is read; eligibility last,
-    so a refusal lists every broken rule at once."""
+    so a refusal lists every broken rule at once. ``through``: the domain making it, for a
+    provider that takes referrals only through one (``Provider.through``)."""
     provider = directory().get(provider_code)
+    if provider.through is not None and provider.through != through:
+        raise FieldError(f"{provider.name} takes referrals only through the {provider.through.replace('_', ' ')} "
+                         "domain, which checks its own criteria first", field="provider")
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound(f"no person {person_id}")

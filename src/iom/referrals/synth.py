@@ -79,7 +79,7 @@ def step(connection: Connection, *, seed: int, as_of: dt.date) -> dict[str, int]
     assessments = _read_assessments(connection, set(chosen))
     officers = _officers(connection, as_of, set(chosen))
     writer = _Writer(connection)
-    providers, known = directory().provider, pathways()
+    providers, known = [p for p in directory().provider if p.through is None], pathways()
     for pid in sorted(chosen):
         born, sex, npu = people[pid]
         open_pathways = [p.code for p in known.for_sex(sex) if p.code in P.PATHWAY_WEIGHTS]

@@ -14,14 +14,16 @@ ADMINISTRATOR = "administrator"
 CONSOLE = "console"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "write_casework", "propose_override"}),
+    OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "write_casework", "propose_override",
+                                 "read_domestic_abuse"}),
     SUPERVISOR: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
-                           "approve_override", "review_fairness"}),
-    ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness"}),
-    MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "write_casework", "read_restricted"}),
+                           "approve_override", "review_fairness", "read_domestic_abuse"}),
+    ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness", "read_domestic_abuse"}),
+    MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "write_casework", "read_restricted",
+                                 "read_domestic_abuse"}),
     ADMINISTRATOR: frozenset({"read_audit", "manage_users"}),
     CONSOLE: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
-                        "approve_override", "read_restricted", "review_fairness"}),
+                        "approve_override", "read_restricted", "review_fairness", "read_domestic_abuse"}),
 }
 
 #: Whose records each role reaches: one LOMU's, the whole force's, or nobody's.

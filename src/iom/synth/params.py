@@ -289,3 +289,62 @@ class MappaRates:
 
 
 MAPPA_RATES = MappaRates()
+
+
+# --- Domestic abuse (iom.domestic_abuse.synth): DASH, MARAC, SARA v3 and SAM -----------------
+# The seed papers give no DASH or MARAC figures for the force: every number is an assumption
+# unless it names a source.
+
+@dataclass(frozen=True)
+class DaRates:
+    """Modelling assumptions for DASH, MARAC referrals and SARA/SAM records."""
+
+    #: DASH is completed for DA incidents recorded from this many days before the as-of date.
+    dash_lookback_days: int = 3 * 365
+    #: Share of DA incidents with a victim for which a DASH is recorded (assumption: most, not all,
+    #: are completed; some victims decline).
+    dash_share: float = 0.70
+    #: Days from recording to the DASH (uniform, inclusive).
+    dash_days: tuple[int, int] = (0, 2)
+    #: Chance each question is answered "yes", by the incident's gravity (1-4), and "not known".
+    #: Shaped so that about one DASH in eight is high risk (assumption, near SafeLives' national
+    #: MARAC-referral share as recalled, not checked).
+    yes_chance: dict[int, float] = field(default_factory=lambda: {1: 0.22, 2: 0.30, 3: 0.42, 4: 0.55})
+    #: A further incident against the same victim raises each answer's chance by this much.
+    yes_chance_per_repeat: float = 0.04
+    not_known_chance: float = 0.05
+    #: Share of standard- and medium-band DASH raised one band by professional judgement.
+    judgement_raise_share: float = 0.04
+    judgement_reasons: tuple[str, ...] = (
+        "Recent escalation reported by the IDVA not reflected in the answers",
+        "Victim minimised the abuse; the officer's observations indicate higher risk",
+        "Perpetrator's history with previous partners indicates higher risk",
+    )
+    #: Relationship of each perpetrator-victim pair (domain.md; the generator's DA incidents are
+    #: between partners or family members).
+    intimate_partner_share: float = 0.80
+    #: Share of high-band DASH referred to MARAC (assumption: nearly all), days to the referral,
+    #: and the share of medium-band DASH referred on professional judgement.
+    marac_high_share: float = 0.95
+    marac_days: tuple[int, int] = (0, 7)
+    marac_judgement_share: float = 0.05
+    marac_judgement_reasons: tuple[str, ...] = (
+        "Officer's judgement: controlling behaviour escalating after separation",
+        "Children at risk in the household; victim frightened of further harm",
+    )
+    #: No second referral for a victim within this many days of the last (the same case).
+    marac_min_gap_days: int = 28
+    referring_agencies: dict[str, float] = field(default_factory=lambda: {
+        "Police": 0.72, "Independent domestic violence adviser (IDVA)": 0.14, "Children's social care": 0.05,
+        "Health": 0.04, "Probation": 0.03, "Housing": 0.02})
+    #: The SARA/SAM pilot (seed paper 000 §23-24): share of the as-of month's pilot cohort with a
+    #: SARA v3 record, the share of those still drafts, and the share of the cohort also
+    #: assessed with SAM (those with stalking in their history; assumption).
+    sara_share: float = 0.60
+    draft_share: float = 0.20
+    sam_share: float = 0.15
+    #: Days before the as-of date a pilot assessment was made (uniform, inclusive).
+    spj_days: tuple[int, int] = (1, 60)
+
+
+DA_RATES = DaRates()

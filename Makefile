@@ -55,6 +55,7 @@ run: install
 	$(BIN)/iom mappa due --summary
 	$(BIN)/iom plan overdue --summary
 	$(BIN)/iom check lead-agency
+	$(BIN)/iom da list --summary
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 

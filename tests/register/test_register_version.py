@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from iom.db import session_scope
 from iom.plugins import contributions, resolve
 from iom.cohorts.models import CohortMembership, RiskLevelRecord
+from iom.domestic_abuse.models import DaCohort, DaCohortMember, DashAssessment, MaracReferral, SpjAssessment
 from iom.register.models import VERSIONED_TABLES, Crime, Person, VulnerabilityMarker
 from iom.register.service import init_database, register_version
 from iom.scoring.models import Score, ScoreRun, ScoringModel
@@ -29,6 +30,22 @@ def populated(fresh_engine):
         for step in contributions("synth_steps"):
             resolve(step)(session.connection(), seed=1, as_of=sample.AS_OF)
         session.add(VulnerabilityMarker(person_id=people.victim, marker="MENTAL_HEALTH", started_on=dt.date(2018, 1, 1)))
+        # Domestic-abuse records (the sample has too few incidents for the synthetic step to make them).
+        dash = DashAssessment(victim_person_id=people.victim, perpetrator_person_id=people.moved,
+                              assessed_on=dt.date(2018, 11, 2), relationship="intimate_partner", answers={},
+                              yes_count=15, band_by_count="high", band="high", rules_version="t", recorded_by="t")
+        session.add(dash)
+        session.flush()
+        session.add(MaracReferral(victim_person_id=people.victim, perpetrator_person_id=people.moved,
+                                  referred_on=dt.date(2018, 11, 5), referring_agency="Police", criteria=["dash_high"],
+                                  dash_id=dash.id, rules_version="t", recorded_by="t"))
+        session.add(SpjAssessment(person_id=people.moved, instrument="sara-v3", instrument_version="t",
+                                  assessed_on=dt.date(2018, 12, 1), recorded_by="t"))
+        cohort = DaCohort(name="test", month="2019-02", window_start=dt.date(2018, 11, 1),
+                          window_end=dt.date(2019, 1, 31), rules_version="t", made_by="t")
+        session.add(cohort)
+        session.flush()
+        session.add(DaCohortMember(cohort_id=cohort.id, person_id=people.moved))
         model = ScoringModel(cutoff=sample.AS_OF, config_version="test", algorithm="test", trained_at=dt.datetime.now(dt.UTC),
                              n_train=0, base_rate=0.5, estimator=b"")
         session.add(model)
@@ -49,7 +66,7 @@ def _version(engine) -> int:
 
 @pytest.mark.parametrize("table", VERSIONED_TABLES)
 def test_an_update_of_any_register_table_changes_the_version(populated, table):
-    key = {"units": "code", "offences": "code", "scores": "person_id"}.get(table, "id")
+    key = {"units": "code", "offences": "code", "scores": "person_id", "da_cohort_members": "cohort_id"}.get(table, "id")
     before = _version(populated)
     with populated.begin() as connection:
         first = connection.execute(text(f"SELECT min({key}) FROM {table}")).scalar_one()

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         if summary:
             print(found.summary())
             return
-        console.print(f"{found.summary()} ({found.rules_version}; by {found.date_field})", highlight=False)
+        console.print(f"{found.summary()} ({found.rules_version}; by {found.date_field})", highlight=False, soft_wrap=True)
         for s in found.sections:
             if section is not None and s.code != section:
                 continue
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
                               + " + ".join(f"{p.points} {p.part} ({p.words})" for p in r.parts)
                               + (f"  [{', '.join(marks)}]" if marks else ""), highlight=False, soft_wrap=True)
         if csv_out is not None:
-            console.print(f"\nwrote {csv_out}", highlight=False)
+            console.print(f"\nwrote {csv_out}", highlight=False, soft_wrap=True)
 
     @da.command("show")
     def show(
@@ -117,20 +117,20 @@ def register(app: typer.Typer) -> None:
             return
         console.print(f"as of {found.as_of}: {found.incidents_as_perpetrator} DA incidents as perpetrator and "
                       f"{found.incidents_as_victim} as victim in 12 months; on the {found.list_month} list: "
-                      f"{', '.join(found.on_list) or 'no'}", highlight=False)
+                      f"{', '.join(found.on_list) or 'no'}", highlight=False, soft_wrap=True)
         for d in found.dash:
             console.print(f"  DASH #{d.id} {d.assessed_on}: {d.yes_count} yes, {d.band}"
                           f"{' (raised by judgement)' if d.judgement_band else ''}; victim {d.victim_pseudo_id}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         for m in found.marac:
             console.print(f"  MARAC #{m.id} {m.referred_on}{' (repeat)' if m.repeat else ''} by {m.referring_agency}: "
-                          f"{'; '.join(m.criteria_words)}", highlight=False)
+                          f"{'; '.join(m.criteria_words)}", highlight=False, soft_wrap=True)
         for s in found.spj:
             console.print(f"  {s.instrument} #{s.id} {s.assessed_on}: {s.status}"
-                          + (f" (needs {', '.join(s.missing)})" if s.missing else ""), highlight=False)
+                          + (f" (needs {', '.join(s.missing)})" if s.missing else ""), highlight=False, soft_wrap=True)
         for e in found.eligibility:
             console.print(f"  {e.name}: {'eligible' if e.eligible else 'not eligible: ' + '; '.join(e.reasons)}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
 
     @da.command("dash")
     def dash(
@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:
                                      relationship=relationship, answers=answers, judgement_band=judgement,
                                      judgement_reason=reason, assessed_on=day(on))
         console.print(f"DASH #{made.id}: {made.yes_count} yes, {made.band} risk"
-                      + ("; meets the MARAC high-risk criterion" if made.marac_eligible else ""), highlight=False)
+                      + ("; meets the MARAC high-risk criterion" if made.marac_eligible else ""), highlight=False, soft_wrap=True)
 
     @da.command("marac")
     def marac(
@@ -184,14 +184,14 @@ def register(app: typer.Typer) -> None:
                 console.print(f"{found.victim_pseudo_id} on {found.on}: "
                               + ("; ".join(found.criteria_words) or "meets no MARAC criterion")
                               + f" ({found.incidents_in_escalation_window} DA incidents in the escalation window; "
-                                f"last referral {found.last_referral_on or 'never'})", highlight=False)
+                                f"last referral {found.last_referral_on or 'never'})", highlight=False, soft_wrap=True)
                 return
             made = flows.refer_to_marac(access, victim_id=person_id(access, victim),
                                         perpetrator_id=person_id(access, perpetrator) if perpetrator else None,
                                         referring_agency=agency, judgement_reason=reason, dash_id=dash_id,
                                         referred_on=day(on))
         console.print(f"MARAC referral #{made.id}{' (repeat)' if made.repeat else ''} on {made.referred_on}: "
-                      f"{'; '.join(made.criteria_words)}", highlight=False)
+                      f"{'; '.join(made.criteria_words)}", highlight=False, soft_wrap=True)
 
     @da.command("spj")
     def spj(
@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
                                       victim_id=person_id(access, victim) if victim else None, finalise=finalise,
                                       **parts)
         console.print(f"{made.instrument} #{made.id} (version {made.version}): {made.status}"
-                      + (f"; still needs {', '.join(made.missing)}" if made.missing else ""), highlight=False)
+                      + (f"; still needs {', '.join(made.missing)}" if made.missing else ""), highlight=False, soft_wrap=True)
 
     @da.command("pilot-cohort")
     def pilot_cohort(
@@ -257,7 +257,7 @@ def register(app: typer.Typer) -> None:
             return
         state_words = f"saved #{found.id} by {found.made_by}" if found.id else "not saved (--save to keep it)"
         console.print(f"pilot cohort {found.month} ({found.window_start} to {found.window_end}): {found.size} people; "
-                      f"{state_words}", highlight=False)
+                      f"{state_words}", highlight=False, soft_wrap=True)
         if found.pseudo_ids:
             console.print("  " + " ".join(found.pseudo_ids), highlight=False, soft_wrap=True)
 
@@ -277,7 +277,7 @@ def register(app: typer.Typer) -> None:
         with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
             made = flows.refer_to_programme(access, person_id=person_id(access, person), programme=programme,
                                             reason=reason)
-        console.print(f"referral #{made.id} to {made.provider_name}: {made.status}", highlight=False)
+        console.print(f"referral #{made.id} to {made.provider_name}: {made.status}", highlight=False, soft_wrap=True)
 
     @da.command("rules")
     def rules() -> None:

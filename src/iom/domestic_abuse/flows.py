@@ -97,7 +97,6 @@ def update_spj(access: Access, *, spj_id: int, version: int | None, ratings: dic
                                                 plan=plan or {}, finalise=finalise))
 
     return access.write(row.person_id, resource="spj_assessment", check=check, spj=spj_id, finalise=finalise,
-                        action="update",
                         apply=lambda _p: service.spj_out(access.session, service.update_spj(
                             access.session, row, values=checked, finalise=finalise, by=access.user.username),
                             access.user))

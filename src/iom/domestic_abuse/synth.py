@@ -150,7 +150,8 @@ def step(connection: Connection, *, seed: int, as_of: dt.date, rates: Rates = RA
         connection.execute(insert(MaracReferral.__table__), referrals)
     session = Session(bind=connection)
     found, members = service.pilot_members(session, cli_actor(RECORDED_BY), month=None, as_of=as_of)
-    cohort = service.save_cohort(session, found=found, members=members, by=RECORDED_BY)
+    saved_at = dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC)  # deterministic, like every synthetic row
+    cohort = service.save_cohort(session, found=found, members=members, by=RECORDED_BY, at=saved_at)
     stalking = {r.person_id for r in found.section("stalking").rows}
     spj = []
     for member in members:

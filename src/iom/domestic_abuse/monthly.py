@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from iom.cohorts.service import current_member_ids
+from iom.dates import months_after, months_before
 from iom.domestic_abuse.models import MaracReferral
 from iom.domestic_abuse.rules import MonthlyListRules, Rfgv, marac_rules, monthly_list_rules
 from iom.domestic_abuse.schemas import SECTIONS, ListRow, ListSection, MonthlyList, RfgvPart
@@ -41,7 +41,7 @@ def parse_month(text: str | None, *, as_of: dt.date) -> dt.date:
 
 def window(month_start: dt.date, rules: MonthlyListRules) -> tuple[dt.date, dt.date]:
     """The first and last day of the ``window_months`` calendar months before the month."""
-    return month_start - relativedelta(months=rules.window_months), month_start - dt.timedelta(days=1)
+    return months_before(month_start, rules.window_months), month_start - dt.timedelta(days=1)
 
 
 def check_month(month_start: dt.date, rules: MonthlyListRules, *, as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -196,12 +196,12 @@ def monthly_list(session: Session, user: Principal, *, month: str | None, as_of:
     for chunk in _chunks(sorted(people)):
         managed.update(session.scalars(select(Person.id).where(Person.id.in_(chunk),
                                                                Person.id.in_(current_member_ids(end)))))
-    since = produced_on - relativedelta(months=rules.marac_lookback_months)
+    since = months_before(produced_on, rules.marac_lookback_months)
     perp_ids = sorted({p for code in ("serial", "repeat", "stalking") for p in found[code] if p in people})
     victim_ids = sorted(p for p in found["repeat_victims"] if p in people)
     at_marac = {"perpetrator": marac_dates(session, perp_ids, side="perpetrator", since=since, before=produced_on),
                 "victim": marac_dates(session, victim_ids, side="victim", since=since, before=produced_on)}
-    repeat_since = produced_on - relativedelta(months=marac.repeat_months) - relativedelta(months=rules.window_months)
+    repeat_since = months_before(produced_on, marac.repeat_months + rules.window_months)
     last_victim_referral = marac_dates(session, victim_ids, side="victim", since=repeat_since, before=produced_on)
     sections = []
     listed: set[int] = set()
@@ -219,7 +219,7 @@ def monthly_list(session: Session, user: Principal, *, month: str | None, as_of:
             last = at_marac[side].get(pid)
             latest = max(i.on for i in tally.incidents)
             referral = last_victim_referral.get(pid) if victim_side else None
-            repeat = referral is not None and referral < latest <= referral + relativedelta(months=marac.repeat_months)
+            repeat = referral is not None and referral < latest <= months_after(referral, marac.repeat_months)
             rows.append(ListRow(
                 person_id=pid, pseudo_id=person.pseudo_id,
                 name=None if user.pseudonymised else f"{person.given_name} {person.family_name}",

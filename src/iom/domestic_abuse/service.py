@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from iom.dates import months_after, months_before
 from iom.domestic_abuse import monthly
 from iom.domestic_abuse.models import DaCohort, DaCohortMember, DashAssessment, MaracReferral, SpjAssessment
 from iom.domestic_abuse.rules import (DashRules, Instrument, MaracRules, dash_rules, instrument, marac_rules, pick,
@@ -129,7 +129,7 @@ def repeat_status(last_referral_on: dt.date | None, incident_on: dt.date, *, mon
     of it; otherwise "new"."""
     if last_referral_on is None or incident_on <= last_referral_on:
         return "new"
-    return "repeat" if incident_on <= last_referral_on + relativedelta(months=months) else "new"
+    return "repeat" if incident_on <= months_after(last_referral_on, months) else "new"
 
 
 def da_incident_dates(session: Session, victim_id: int, *, since: dt.date, until: dt.date) -> list[dt.date]:
@@ -162,7 +162,7 @@ def criteria_met(*, on: dt.date, dash_yes: int | None, dash_band: str | None, in
         met.append("dash_high")
     if judgement:
         met.append("professional_judgement")
-    since = on - relativedelta(months=rules.escalation_months)
+    since = months_before(on, rules.escalation_months)
     if sum(since <= day <= on for day in incident_dates) >= rules.escalation_incidents:
         met.append("escalation")
     if last_referral_on is not None and any(
@@ -180,13 +180,13 @@ def marac_criteria(session: Session, *, victim_id: int, on: dt.date, dash: DashA
     words = rules.criteria_words()
     dash = dash or latest_dash(session, victim_id, on=on, rules=rules)
     previous = last_referral(session, victim_id, before=on)
-    since = min(on - relativedelta(months=rules.escalation_months),
+    since = min(months_before(on, rules.escalation_months),
                 previous.referred_on if previous else on)
     dates = da_incident_dates(session, victim_id, since=since, until=on)
     met = criteria_met(on=on, dash_yes=dash.yes_count if dash else None, dash_band=dash.band if dash else None,
                        incident_dates=dates, last_referral_on=previous.referred_on if previous else None,
                        judgement=judgement, rules=rules)
-    escalation_since = on - relativedelta(months=rules.escalation_months)
+    escalation_since = months_before(on, rules.escalation_months)
     return MaracCheck(victim_pseudo_id=_pseudo(session, victim_id) or "?", on=on, criteria=met,
                       criteria_words=[words[c] for c in met],
                       incidents_in_escalation_window=sum(d >= escalation_since for d in dates),
@@ -413,7 +413,7 @@ def da_risk(session: Session, person_id: int, *, on: dt.date) -> tuple[str | Non
     """A perpetrator's DA risk band on ``on``, the relationship of that DASH, and why: the latest
     DASH naming them in the lookback; a MARAC referral naming them then counts as high."""
     rules = programme_rules()
-    since = on - relativedelta(months=rules.risk_lookback_months)
+    since = months_before(on, rules.risk_lookback_months)
     dash = session.scalar(select(DashAssessment).where(
         DashAssessment.perpetrator_person_id == person_id, DashAssessment.assessed_on <= on,
         DashAssessment.assessed_on >= since).order_by(DashAssessment.assessed_on.desc(), DashAssessment.id.desc()).limit(1))
@@ -469,7 +469,7 @@ def _count_da(session: Session, person_id: int, *, since: dt.date, until: dt.dat
 
 
 def part(session: Session, user: Principal, person_id: int, *, as_of: dt.date) -> DaPart:
-    since = as_of - relativedelta(months=12)
+    since = months_before(as_of, 12)
     either = lambda model, a, b: or_(getattr(model, a) == person_id, getattr(model, b) == person_id)  # noqa: E731
     dashes = session.scalars(select(DashAssessment).where(either(DashAssessment, "victim_person_id",
                                                                  "perpetrator_person_id"),

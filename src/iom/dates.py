@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 
 from dateutil.relativedelta import relativedelta
+
+from iom.errors import FieldError
 
 
 def months_before(day: dt.date, months: int) -> dt.date:
@@ -17,6 +20,24 @@ def months_before(day: dt.date, months: int) -> dt.date:
 
 def months_after(day: dt.date, months: int) -> dt.date:
     return day + relativedelta(months=months)
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Whole years between a date of birth and ``on`` (a birthday counts on the day)."""
+    return relativedelta(on, born).years
+
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str | None, *, as_of: dt.date, field: str = "month") -> dt.date:
+    """The first day of the month ``YYYY-MM`` names (default: the month of ``as_of``)."""
+    if text is None or not text.strip():
+        return as_of.replace(day=1)
+    found = MONTH.match(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise FieldError(f"the month is written YYYY-MM, like 2019-03, not {text.strip()!r}", field=field)
+    return dt.date(int(found.group(1)), int(found.group(2)), 1)
 
 
 def month_starts(first: dt.date, last: dt.date) -> Iterator[dt.date]:

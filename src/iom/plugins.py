@@ -23,6 +23,7 @@ INSTALLED = (
     "iom.referrals",
     "iom.mappa",
     "iom.domestic_abuse",
+    "iom.diversion",
     "iom.scoring",
     "iom.notes",
     "iom.analytics",

@@ -6,7 +6,6 @@ call (nothing stored), for the people in the reader's scope."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,28 +14,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from iom.cohorts.service import current_member_ids
-from iom.dates import months_after, months_before
+from iom.dates import age_on, months_after, months_before, parse_month
 from iom.domestic_abuse.models import MaracReferral
 from iom.domestic_abuse.rules import MonthlyListRules, Rfgv, marac_rules, monthly_list_rules
 from iom.domestic_abuse.schemas import SECTIONS, ListRow, ListSection, MonthlyList, RfgvPart
 from iom.errors import FieldError
-from iom.referrals.providers import age_on
 from iom.register.models import Crime, Offence, Person
 from iom.security import scope
 from iom.security.roles import Principal
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 CHUNK = 1000
-
-
-def parse_month(text: str | None, *, as_of: dt.date) -> dt.date:
-    """The first day of the month ``YYYY-MM`` names (default: the month of ``as_of``)."""
-    if text is None or not text.strip():
-        return as_of.replace(day=1)
-    found = MONTH.match(text.strip())
-    if not found or not 1 <= int(found.group(2)) <= 12:
-        raise FieldError(f"the month is written YYYY-MM, like 2019-03, not {text.strip()!r}", field="month")
-    return dt.date(int(found.group(1)), int(found.group(2)), 1)
 
 
 def window(month_start: dt.date, rules: MonthlyListRules) -> tuple[dt.date, dt.date]:

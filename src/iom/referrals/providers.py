@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from dateutil.relativedelta import relativedelta
 from pydantic import Field, model_validator
 
 from iom.casework.pathways import pathways
+from iom.dates import age_on
 from iom.errors import FieldError
 from iom.reference import read_reference
 from iom.rules import RuleFile, RuleRow, load_rules
@@ -22,11 +22,6 @@ from iom.rules import RuleFile, RuleRow, load_rules
 #: Need levels in order of severity (``iom.casework.models.NEED_LEVELS``).
 LEVEL_ORDER = {"none": 0, "standard": 1, "severe": 2}
 CONDITIONS = ("min_age", "max_age_under", "sexes", "home_npus", "requires_markers", "min_needs")
-
-
-def age_on(born: dt.date, on: dt.date) -> int:
-    """Whole years between a date of birth and ``on`` (a birthday counts on the day)."""
-    return relativedelta(on, born).years
 
 
 @dataclass(frozen=True)

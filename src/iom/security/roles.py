@@ -17,13 +17,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     OFFENDER_MANAGER: frozenset({"read_people", "write_notes", "write_casework", "propose_override",
                                  "read_domestic_abuse"}),
     SUPERVISOR: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
-                           "approve_override", "review_fairness", "read_domestic_abuse"}),
-    ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness", "read_domestic_abuse"}),
+                           "approve_override", "review_fairness", "read_domestic_abuse", "authorise_oocd",
+                           "scrutinise_oocd"}),
+    ANALYST: frozenset({"read_people", "pseudonymised", "review_fairness", "read_domestic_abuse", "scrutinise_oocd"}),
     MAPPA_SPECIALIST: frozenset({"read_people", "write_notes", "write_casework", "read_restricted",
                                  "read_domestic_abuse"}),
     ADMINISTRATOR: frozenset({"read_audit", "manage_users"}),
     CONSOLE: frozenset({"read_people", "write_notes", "write_casework", "manage_cohort", "propose_override",
-                        "approve_override", "read_restricted", "review_fairness", "read_domestic_abuse"}),
+                        "approve_override", "read_restricted", "review_fairness", "read_domestic_abuse",
+                        "authorise_oocd", "scrutinise_oocd"}),
 }
 
 #: Whose records each role reaches: one LOMU's, the whole force's, or nobody's.

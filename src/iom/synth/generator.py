@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from faker.providers.person.en_GB import Provider as NameProvider
 
+from iom.apportion import largest_remainder
 from iom.cohorts.rules import lead_agency_rules
 from iom.synth import params as P
 
@@ -27,17 +28,6 @@ Table = dict[str, np.ndarray]
 
 def day_number(date: dt.date) -> int:
     return (date - EPOCH).days
-
-
-def largest_remainder(total: int, weights: dict[str, float]) -> dict[str, int]:
-    """Share ``total`` out in proportion to ``weights``, in whole units that add up exactly."""
-    keys = list(weights)
-    raw = np.array([weights[k] for k in keys], dtype=float)
-    raw = raw / raw.sum() * total
-    base = np.floor(raw).astype(int)
-    order = np.argsort(-(raw - base), kind="stable")
-    base[order[: total - base.sum()]] += 1
-    return dict(zip(keys, base.tolist()))
 
 
 def gumbel_top_k(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:

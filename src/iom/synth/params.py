@@ -348,3 +348,70 @@ class DaRates:
 
 
 DA_RATES = DaRates()
+
+
+# --- Diversion (iom.diversion.synth): out-of-court disposals and the scrutiny panel ---------
+# Volumes follow Table A exactly (the crimes' outcomes are calibrated to it); the rest are
+# assumptions unless they name a source.
+
+@dataclass(frozen=True)
+class DiversionRates:
+    """Modelling assumptions for decisions, conditions, compliance and the scrutiny panel."""
+
+    #: Disposals are recorded from this date: conditional cautions began in the force in 2016
+    #: (seed paper 000 §30).
+    records_from: dt.date = dt.date(2016, 4, 1)
+    #: Days from decision to issue (uniform, inclusive).
+    decide_days: tuple[int, int] = (0, 2)
+    #: Share of crimes with a victim whose views are recorded (the weapons panel asked for
+    #: victims' views to be recorded, 000 §87: not always done).
+    victim_views_share: float = 0.85
+    victim_views: tuple[str, ...] = (
+        "Victim supports an out-of-court disposal and wants an apology",
+        "Victim does not wish to support a prosecution; content with a conditional caution",
+        "Victim wants compensation for the damage",
+        "Victim satisfied with a restorative approach",
+    )
+    #: Share of community resolutions with a reparative condition, and their deadline (days).
+    cr_condition_share: float = 0.70
+    cr_due_days: int = 28
+    #: Conditional cautions: a rehabilitative condition always, a reparative one in this share;
+    #: deadline in days (16 weeks).
+    cc_reparative_share: float = 0.40
+    cc_due_days: int = 112
+    #: Share complied with by the deadline (seed paper 000 §55 reports completion and breach of
+    #: conditional cautions by course; this overall share is an assumption).
+    cr_complied_share: float = 0.92
+    cc_complied_share: float = 0.82
+    #: Days before the deadline a complied condition was completed (uniform, inclusive).
+    complied_days_early: tuple[int, int] = (1, 60)
+    #: Days from a breach to the prosecution decision (uniform, inclusive).
+    prosecute_days: tuple[int, int] = (7, 30)
+    rehabilitative: tuple[str, ...] = (
+        "Attend the Alcohol Related Violence course", "Attend the Victim Awareness Course",
+        "Attend an assessment with the Drug Intervention Programme", "Attend CARA workshops",
+        "Attend an appointment with Liaison and Diversion",
+    )
+    reparative: tuple[str, ...] = (
+        "Write a letter of apology to the victim", "Pay compensation for the damage",
+        "Repair the damage caused", "Meet the victim in a restorative justice conference",
+    )
+    #: The scrutiny panels the paper reports (000 §87): category, panel month, sample size
+    #: (assumed), share appropriate (published), the seed, and the actions set (published).
+    panels: tuple[tuple[str, str, int, float, int, tuple[str, ...]], ...] = (
+        ("hate", "2018-05", 50, 0.86, 501, ("Positive prosecution policy for hate crime circulated",
+                                            "Inspector's authority required for community resolutions",
+                                            "Youth cases to be referred to the Youth Offending Service")),
+        ("sexual", "2018-10", 36, 0.89, 502, ("Youth Crime Officers to market their services to the Sexual "
+                                              "Offences Investigation Teams",)),
+        ("serious_assault", "2019-01", 40, 0.85, 503, ("Record the victim's views and the rationale for the "
+                                                        "disposal decision",)),
+        ("weapons", "2019-06", 50, 0.72, 504, ("Solihull YOS to train investigators on the Youth Offending "
+                                               "Service's offer", "Guidance re-circulated on young people found in "
+                                                                  "possession of weapons")),
+    )
+    #: Of the disposals found appropriate, the share with comments (assumption).
+    with_comments_share: float = 0.30
+
+
+DIVERSION_RATES = DiversionRates()

@@ -56,6 +56,7 @@ run: install
 	$(BIN)/iom plan overdue --summary
 	$(BIN)/iom check lead-agency
 	$(BIN)/iom da list --summary
+	COLUMNS=$${COLUMNS:-160} $(BIN)/iom oocd volumes --fy 2017 --fy 2018
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 

@@ -28,6 +28,8 @@ def age_on(born: dt.date, on: dt.date) -> int:
 
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+#: Months a list or a panel can be for: nothing the register holds lies outside these years.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def parse_month(text: str | None, *, as_of: dt.date, field: str = "month") -> dt.date:
@@ -37,6 +39,8 @@ def parse_month(text: str | None, *, as_of: dt.date, field: str = "month") -> dt
     found = MONTH.match(text.strip())
     if not found or not 1 <= int(found.group(2)) <= 12:
         raise FieldError(f"the month is written YYYY-MM, like 2019-03, not {text.strip()!r}", field=field)
+    if not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
+        raise FieldError(f"the month's year is between {FIRST_YEAR} and {LAST_YEAR}, not {found.group(1)}", field=field)
     return dt.date(int(found.group(1)), int(found.group(2)), 1)
 
 

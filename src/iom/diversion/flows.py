@@ -66,13 +66,17 @@ def change(access: Access, *, disposal_id: int, action: str, version: int | None
                                                 rank=rank)
 
     def apply(_person) -> DisposalOut:
+        note = reason
+        if action == "issue" and row.youth:  # the referral first: its audit row precedes any write here
+            try:
+                made = referral_flows.make_referral(
+                    access, person_id=row.person_id, provider=policies().youth_provider, pathway="attitudes",
+                    source="oocd", reason=f"youth out-of-court disposal #{row.id} ({service.tier_of(row).name})")
+                note = f"referred to the Youth Offending Service (referral #{made.id})"
+            except FieldError as refused:
+                note = f"not referred to the Youth Offending Service: {refused}"
         service.apply_change(access.session, row, action=action, target=target["status"], on=access.as_of,
-                             by=access.user.username, rank=rank, reason=reason)
-        if action == "issue" and row.youth:
-            rules = policies()
-            referral_flows.make_referral(access, person_id=row.person_id, provider=rules.youth_provider,
-                                         pathway="attitudes", source="oocd",
-                                         reason=f"youth out-of-court disposal #{row.id} ({service.tier_of(row).name})")
+                             by=access.user.username, rank=rank, reason=note)
         return _out(access, row)
 
     return access.write(row.person_id, resource="oocd", check=check, disposal=disposal_id, action_taken=action,
@@ -143,9 +147,10 @@ def sweep(access: Access, *, on: dt.date) -> list[DisposalOut]:
 def save_sample(access: Access, *, category: str, month: str, n: int, seed: int) -> Sample:
     access.require(SCRUTINISE, "this role cannot draw scrutiny samples")
     drawn = scrutiny.preview(access.session, category=category, month=month, n=n, seed=seed, as_of=access.as_of)
-    saved = scrutiny.save_sample(access.session, drawn, by=access.user.username)
-    access.log("write", "scrutiny_sample", sample=saved.id, people=sorted({i.person_id for i in saved.items}))
-    return saved
+    scrutiny.check_unsaved(access.session, drawn)
+    access.log("write", "scrutiny_sample", category=drawn.category, month=drawn.month,
+               people=sorted({i.person_id for i in drawn.items}))
+    return scrutiny.save_sample(access.session, drawn, by=access.user.username)
 
 
 def record_verdict(access: Access, *, sample_id: int, disposal_id: int, verdict: str, comment: str | None = None,

@@ -124,12 +124,17 @@ def sample_out(session: Session, row: ScrutinySample) -> Sample:
                   by_month=dict(by_month), items=_items(session, ids, items))
 
 
-def save_sample(session: Session, drawn: Sample, *, by: str, at: dt.datetime | None = None) -> Sample:
+def check_unsaved(session: Session, drawn: Sample) -> None:
+    """A panel (category and month) has one sample."""
     existing = session.scalar(select(ScrutinySample).where(ScrutinySample.category == drawn.category,
                                                            ScrutinySample.month == drawn.month))
     if existing is not None:
         raise Conflict(f"the {drawn.category_name.lower()} panel for {drawn.month} already has sample #{existing.id}",
                        current=sample_out(session, existing).model_dump(mode="json"))
+
+
+def save_sample(session: Session, drawn: Sample, *, by: str, at: dt.datetime | None = None) -> Sample:
+    check_unsaved(session, drawn)
     row = ScrutinySample(category=drawn.category, month=drawn.month, seed=drawn.seed, requested=drawn.requested,
                          window_start=drawn.window_start, window_end=drawn.window_end,
                          rules_version=scrutiny_rules().version, made_by=by, made_at=at or dt.datetime.now(dt.UTC))

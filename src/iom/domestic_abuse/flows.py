@@ -104,13 +104,13 @@ def update_spj(access: Access, *, spj_id: int, version: int | None, ratings: dic
 
 def save_pilot_cohort(access: Access, *, month: str | None) -> PilotCohort:
     """The month's pilot cohort (MARAC ∩ serial list), saved and dated for evaluation; a month
-    is saved once."""
+    is saved once. Checked, then audited (fail closed), then written."""
     access.require("manage_cohort", "only a supervisor can save a cohort")
     access.require(READ, "this role cannot read domestic-abuse lists")
     found, members = service.pilot_members(access.session, access.user, month=month, as_of=access.as_of)
-    saved = service.save_cohort(access.session, found=found, members=members, by=access.user.username)
-    access.log("write", "da_cohort", cohort=saved.id, month=saved.month, people=saved.person_ids)
-    return saved
+    service.check_cohort_unsaved(access.session, found.month)
+    access.log("write", "da_cohort", month=found.month, people=[m.person_id for m in members])
+    return service.save_cohort(access.session, found=found, members=members, by=access.user.username)
 
 
 def refer_to_programme(access: Access, *, person_id: int, programme: str, reason: str) -> ReferralDetail:

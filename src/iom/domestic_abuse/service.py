@@ -391,13 +391,18 @@ def cohort_out(session: Session, cohort: DaCohort) -> PilotCohort:
                        made_at=cohort.made_at)
 
 
-def save_cohort(session: Session, *, found, members, by: str, at: dt.datetime | None = None) -> PilotCohort:
-    """Keep the cohort as it is now (``at``: when it was saved; default now)."""
-    existing = saved_cohort(session, found.month)
+def check_cohort_unsaved(session: Session, month: str) -> None:
+    """A month's pilot cohort is saved once and kept as it was."""
+    existing = saved_cohort(session, month)
     if existing is not None:
-        raise Conflict(f"the pilot cohort for {found.month} was saved on {existing.made_at:%Y-%m-%d} by "
+        raise Conflict(f"the pilot cohort for {month} was saved on {existing.made_at:%Y-%m-%d} by "
                        f"{existing.made_by} (#{existing.id}): a saved cohort is kept as it was",
                        current=cohort_out(session, existing).model_dump(mode="json"))
+
+
+def save_cohort(session: Session, *, found, members, by: str, at: dt.datetime | None = None) -> PilotCohort:
+    """Keep the cohort as it is now (``at``: when it was saved; default now)."""
+    check_cohort_unsaved(session, found.month)
     cohort = DaCohort(name=PILOT, month=found.month, window_start=found.window_start, window_end=found.window_end,
                       rules_version=found.rules_version, made_by=by, made_at=at or dt.datetime.now(dt.UTC))
     session.add(cohort)

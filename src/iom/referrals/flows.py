@@ -37,8 +37,8 @@ def make_referral(access: Access, *, person_id: int, provider: str, pathway: str
                                                  on=access.as_of, through=through),
         apply=lambda person: service.referral_detail(access.session, service.create_referral(
             access.session, person_id=person.id, provider_code=provider, pathway=pathway, reason=reason,
-            desired_outcomes=outcomes, source=source, by=access.user.username, on=access.as_of, send=send),
-            shows_text=True),
+            desired_outcomes=outcomes, source=source, by=access.user.username, on=access.as_of, send=send,
+            through=through), shows_text=True),
     )
 
 

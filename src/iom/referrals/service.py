@@ -146,11 +146,12 @@ def _bump(session: Session, referral: Referral, *, by: str, from_status: str | N
 
 
 def create_referral(session: Session, *, person_id: int, provider_code: str, pathway: str, reason: str,
-                    desired_outcomes: Sequence[str], source: str, by: str, on: dt.date, send: bool = False) -> Referral:
+                    desired_outcomes: Sequence[str], source: str, by: str, on: dt.date, send: bool = False,
+                    through: str | None = None) -> Referral:
     """A draft (version 1), sent at once if ``send`` (version 2). Checked again here, so no
     caller can write an ineligible referral."""
     check_new_referral(session, person_id=person_id, provider_code=provider_code, pathway=pathway, reason=reason,
-                       desired_outcomes=desired_outcomes, on=on)
+                       desired_outcomes=desired_outcomes, on=on, through=through)
     referral = Referral(person_id=person_id, provider_code=provider_code, pathway=pathway, source=source,
                         reason=reason.strip(), desired_outcomes=clean_outcomes(desired_outcomes), status="draft",
                         created_on=on, created_by=by, version=1, updated_by=by)

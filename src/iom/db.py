@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from iom.config import get_settings
-from iom.errors import UserError
+from iom.errors import NotFound, UserError
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -150,3 +150,11 @@ def _sqlite_executemany(conn: Connection, table: Table, stmt: Any, names: list[s
     pairs = list(zip(order, convert))
     params = [tuple(row[k] if f is None else f(row[k]) for k, f in pairs) for row in rows]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def fetch(session: Session, model, key, *, what: str):
+    """The ``model`` row with primary key ``key``, or not found in words ("no disposal #7")."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"no {what} #{key}")
+    return row

@@ -35,6 +35,27 @@ def _json_option():
     return typer.Option(False, "--json", help="Print JSON.")
 
 
+# The case's answers, asked the same way by `options` and `decide`.
+def _policy_option():
+    return typer.Option(None, "--policy", help="npcc-2017 (default) or pcsc-2022.")
+
+
+def _factor_option():
+    return typer.Option([], "--factor", help="A gravity factor (repeat for more; see `iom oocd rules`).")
+
+
+def _custody_option():
+    return typer.Option(False, "--custody-expected", help="Custody or a high community order is expected.")
+
+
+def _intervention_option():
+    return typer.Option(False, "--intervention", help="An intervention is available.")
+
+
+def _dpp_option():
+    return typer.Option(False, "--dpp-consent", help="The DPP's consent is recorded.")
+
+
 def register(app: typer.Typer) -> None:
     oocd = typer.Typer(help="Out-of-court disposals: decisions, conditions, breach, Table A (audited).",
                        no_args_is_help=True)
@@ -45,12 +66,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         person: str = typer.Argument(..., help="Pseudo id, source id or id."),
         crime: int = typer.Option(..., "--crime", help="The crime's id (see `iom person`)."),
-        policy: str = typer.Option(None, "--policy", help="npcc-2017 (default) or pcsc-2022."),
-        factor: list[str] = typer.Option([], "--factor", help="A gravity factor (repeat for more)."),
+        policy: str = _policy_option(),
+        factor: list[str] = _factor_option(),
         no_admission: bool = typer.Option(False, "--no-admission", help="The offence is not admitted."),
-        custody: bool = typer.Option(False, "--custody-expected", help="Custody or a high community order is expected."),
-        intervention: bool = typer.Option(False, "--intervention", help="An intervention is available."),
-        dpp: bool = typer.Option(False, "--dpp-consent", help="The DPP's consent is recorded."),
+        custody: bool = _custody_option(),
+        intervention: bool = _intervention_option(),
+        dpp: bool = _dpp_option(),
         as_json: bool = _json_option(),
         as_of: dt.datetime = as_of_option(),
         user: str = user_option(),
@@ -83,11 +104,11 @@ def register(app: typer.Typer) -> None:
         consents: bool = typer.Option(False, "--consents/--no-consent", help="Whether they agree to the disposal."),
         rationale: str = typer.Option(..., "--rationale", help="Why this disposal (kept with it)."),
         victim_views: str = typer.Option(None, "--victim-views", help="The victim's views."),
-        factor: list[str] = typer.Option([], "--factor", help="A gravity factor (repeat for more)."),
-        policy: str = typer.Option(None, "--policy", help="npcc-2017 (default) or pcsc-2022."),
-        custody: bool = typer.Option(False, "--custody-expected", help="Custody or a high community order is expected."),
-        intervention: bool = typer.Option(False, "--intervention", help="An intervention is available."),
-        dpp: bool = typer.Option(False, "--dpp-consent", help="The DPP's consent is recorded."),
+        factor: list[str] = _factor_option(),
+        policy: str = _policy_option(),
+        custody: bool = _custody_option(),
+        intervention: bool = _intervention_option(),
+        dpp: bool = _dpp_option(),
         as_json: bool = _json_option(),
         as_of: dt.datetime = as_of_option(),
         user: str = user_option(),
@@ -130,6 +151,30 @@ def register(app: typer.Typer) -> None:
                         ("prosecute", "After a breach: prosecution for the original offence (where the tier says so)."),
                         ("fine", "After a breach: a financial penalty (a 2022 community caution).")):
         oocd.command(action, help=doc)(_command(action))
+
+    @oocd.command("rules")
+    def rules() -> None:
+        """The policies, tiers, pilots and gravity factors in force, and where they were read from."""
+        from iom.diversion.rules import DOMAIN, policies, scrutiny_rules
+        from iom.rules import rule_path
+
+        found = policies()
+        console.print(f"[bold]{found.version}[/] ({rule_path(DOMAIN, 'policies-v1.toml')})\n  {found.source}",
+                      highlight=False, soft_wrap=True)
+        for policy in found.policy:
+            console.print(f"{policy.code}: {policy.name}{' (default)' if policy.code == found.default_policy else ''}",
+                          highlight=False)
+            for tier in policy.tier:
+                console.print(f"  {tier.code}: {', '.join(tier.modes_of_trial)}; breach → {tier.breach}",
+                              highlight=False, soft_wrap=True)
+        for pilot in found.pilot:
+            console.print(f"pilot {pilot.code}: {'on' if pilot.enabled else 'off'} from {pilot.starts_on} — {pilot.name}",
+                          highlight=False, soft_wrap=True)
+        console.print("gravity factors: " + ", ".join(f"{f.code} ({'+' if f.step > 0 else '-'}1)"
+                                                      for f in found.gravity.factors), highlight=False, soft_wrap=True)
+        panel = scrutiny_rules()
+        console.print(f"[bold]{panel.version}[/] ({rule_path(DOMAIN, 'scrutiny-v1.toml')}): categories "
+                      + ", ".join(c.code for c in panel.category), highlight=False, soft_wrap=True)
 
     @oocd.command("condition")
     def condition(

@@ -12,13 +12,15 @@ from collections import defaultdict
 import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+
+from iom.db import fetch
 from statsmodels.stats.proportion import proportion_confint
 
 from iom.dates import month_starts, months_before, parse_month
 from iom.diversion.models import Disposal, ScrutinyItem, ScrutinySample
 from iom.diversion.rules import Category, scrutiny_rules
 from iom.diversion.schemas import ReportRow, Sample, SampleItem, ScrutinyReport
-from iom.errors import Conflict, FieldError, NotFound
+from iom.errors import Conflict, FieldError
 from iom.apportion import largest_remainder
 from iom.register.models import Crime, Offence, Person
 
@@ -105,10 +107,7 @@ def _items(session: Session, ids: list[int], verdicts: dict[int, ScrutinyItem]) 
 
 
 def get_sample(session: Session, sample_id: int) -> ScrutinySample:
-    row = session.get(ScrutinySample, sample_id)
-    if row is None:
-        raise NotFound(f"no scrutiny sample #{sample_id}")
-    return row
+    return fetch(session, ScrutinySample, sample_id, what="scrutiny sample")
 
 
 def sample_out(session: Session, row: ScrutinySample) -> Sample:

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from iom.db import fetch
+
 from iom.dates import age_on, months_before
 from iom.diversion import lifecycle
 from iom.diversion.models import Condition, Disposal, DisposalEvent
 from iom.diversion.rules import CONDITION_KINDS, Policies, Tier, policies
 from iom.diversion.schemas import MAX_TEXT, ConditionOut, DisposalOut, EventOut, TierOption, Volumes, VolumeRow
-from iom.errors import Conflict, FieldError, NotFound
+from iom.errors import Conflict, FieldError
 from iom.register.models import Crime, Offence, Person
 
 #: Table A's rows: (key, label, youth, tiers counted).
@@ -223,10 +225,7 @@ def add_decision(session: Session, *, values: dict, by: str) -> Disposal:
 
 
 def get_disposal(session: Session, disposal_id: int) -> Disposal:
-    row = session.get(Disposal, disposal_id)
-    if row is None:
-        raise NotFound(f"no disposal #{disposal_id}")
-    return row
+    return fetch(session, Disposal, disposal_id, what="disposal")
 
 
 def policies_tier_name(code: str) -> str:
@@ -321,10 +320,7 @@ def add_condition(session: Session, *, values: dict, referral_id: int | None, by
 
 
 def get_condition(session: Session, condition_id: int) -> Condition:
-    row = session.get(Condition, condition_id)
-    if row is None:
-        raise NotFound(f"no condition #{condition_id}")
-    return row
+    return fetch(session, Condition, condition_id, what="condition")
 
 
 def check_condition_done(session: Session, condition: Condition, *, complied: bool, on: dt.date) -> Disposal:

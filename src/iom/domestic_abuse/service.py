@@ -11,6 +11,8 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from iom.db import fetch
+
 from iom.dates import months_after, months_before
 from iom.domestic_abuse import monthly
 from iom.domestic_abuse.models import DaCohort, DaCohortMember, DashAssessment, MaracReferral, SpjAssessment
@@ -18,7 +20,7 @@ from iom.domestic_abuse.rules import (DashRules, Instrument, MaracRules, dash_ru
                                       programme_rules)
 from iom.domestic_abuse.schemas import (MAX_REASON, DaPart, DashOut, Eligibility, MaracCheck, MaracOut, Party,
                                         PilotCohort, Rating, SpjOut)
-from iom.errors import Conflict, FieldError, NotFound
+from iom.errors import Conflict, FieldError
 from iom.register.models import Crime, Offence, Person
 from iom.security.roles import Principal
 
@@ -330,10 +332,7 @@ def add_spj(session: Session, *, values: dict, finalise: bool, by: str) -> SpjAs
 
 
 def get_spj(session: Session, spj_id: int) -> SpjAssessment:
-    row = session.get(SpjAssessment, spj_id)
-    if row is None:
-        raise NotFound(f"no SARA/SAM record #{spj_id}")
-    return row
+    return fetch(session, SpjAssessment, spj_id, what="SARA/SAM record")
 
 
 def check_spj_update(session: Session, row: SpjAssessment, *, version: int | None, ratings, judgements, scenarios,

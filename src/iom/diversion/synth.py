@@ -84,17 +84,21 @@ def step(connection: Connection, *, seed: int, as_of: dt.date, rates: Rates = RA
             "authorised_by": BY, "authoriser_rank": "inspector" if outside else "sergeant", "authorised_on": decided,
             "issued_on": issued, "closed_on": None, "version": 3})
         plans.append(_conditions(rng, rates, tier, issued))
+    closing = []
+    for row, planned in zip(disposals, plans, strict=True):
+        status, closed = _outcome(rng, rates, row, planned, as_of=as_of)
+        row.update(status=status, closed_on=row.pop("closed_at", None), version=3 + len(closed))
+        closing.append(closed)
     ids = connection.execute(insert(Disposal.__table__).returning(Disposal.id), disposals).scalars().all() \
         if disposals else []
     conditions, events = [], []
-    for disposal_id, row, planned in zip(ids, disposals, plans, strict=True):
+    for disposal_id, row, planned, closed in zip(ids, disposals, plans, closing, strict=True):
         events += [{"disposal_id": disposal_id, "from_status": None, "to_status": "proposed", "on": row["decided_on"],
                     "by": BY, "reason": row["rationale"]},
                    {"disposal_id": disposal_id, "from_status": "proposed", "to_status": "authorised",
                     "on": row["decided_on"], "by": BY, "reason": None},
                    {"disposal_id": disposal_id, "from_status": "authorised", "to_status": "issued",
                     "on": row["issued_on"], "by": BY, "reason": None}]
-        status, closed = _outcome(rng, rates, row, planned, as_of=as_of)
         for kind, text, due, state, done in planned:
             conditions.append({"disposal_id": disposal_id, "kind": kind, "description": text, "due_on": due,
                                "provider_code": None, "referral_id": None, "status": state, "completed_on": done,
@@ -102,12 +106,6 @@ def step(connection: Connection, *, seed: int, as_of: dt.date, rates: Rates = RA
         for previous, target, on, reason in closed:
             events.append({"disposal_id": disposal_id, "from_status": previous, "to_status": target, "on": on, "by": BY,
                            "reason": reason})
-        row["id"] = disposal_id
-        row["status"] = status
-    for row in disposals:
-        if row["status"] != "issued":
-            connection.execute(Disposal.__table__.update().where(Disposal.id == row["id"]).values(
-                status=row["status"], closed_on=row.get("closed_on"), version=3 + row.get("changes", 0)))
     if conditions:
         connection.execute(insert(Condition.__table__), conditions)
     if events:
@@ -147,7 +145,7 @@ def _outcome(rng, rates: Rates, row: dict, planned: list[list], *, as_of: dt.dat
         return "issued", []  # deadlines not yet passed
     if complies:
         last = max(c[4] for c in planned)
-        row["closed_on"], row["changes"] = last, 1
+        row["closed_at"] = last
         return "complied", [("issued", "complied", last, "every condition complied with")]
     failed = next(c for c in planned if c[3] != "complied")
     for c in planned:
@@ -162,9 +160,8 @@ def _outcome(rng, rates: Rates, row: dict, planned: list[list], *, as_of: dt.dat
             target = service.lifecycle.TABLE[("breached", consequence)]
             history.append(("breached", target, on, "breach: the original offence goes to prosecution"
                             if consequence == "prosecute" else "breach: a financial penalty"))
-            row["closed_on"], row["changes"] = on, 2
+            row["closed_at"] = on
             return target, history
-    row["changes"] = 1
     return "breached", history
 
 

@@ -15,5 +15,6 @@ DOMAIN = Domain(
                              tab_template="diversion/record_tab.html"),),
     synth_steps=("iom.diversion.synth:step",),
     nav=(("/oocd", "Out-of-court disposals", "read_people"), ("/scrutiny", "Scrutiny panel", "scrutinise_oocd")),
+    template_filters=(("oocd_choices", "iom.diversion.views:form_choices"),),
     templates=True,
 )

@@ -126,11 +126,26 @@ class ConditionDoneIn(BaseModel):
     complied: bool
 
 
+class CrimeChoice(BaseModel):
+    """One of the person's crimes, as the decision form offers it."""
+
+    id: int
+    committed_on: dt.date
+    offence: str
+    mode_of_trial: str
+    gravity: int
+    domestic_abuse: bool
+    hate: bool
+    #: The disposal it already has (not withdrawn), if any.
+    disposal_id: int | None
+
+
 class DiversionPart(BaseModel):
-    """The person's disposals: the record's Diversion tab."""
+    """The person's disposals, and the crimes a decision can be about: the Diversion tab."""
 
     as_of: dt.date
     disposals: list[DisposalOut]
+    crimes: list[CrimeChoice] = []
 
 
 DiversionPartOrNone = DiversionPart | None

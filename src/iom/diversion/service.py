@@ -19,7 +19,8 @@ from iom.dates import age_on, months_before
 from iom.diversion import lifecycle
 from iom.diversion.models import Condition, Disposal, DisposalEvent
 from iom.diversion.rules import CONDITION_KINDS, Policies, Tier, policies
-from iom.diversion.schemas import MAX_TEXT, ConditionOut, DisposalOut, EventOut, TierOption, Volumes, VolumeRow
+from iom.diversion.schemas import (MAX_TEXT, ConditionOut, CrimeChoice, DisposalOut, EventOut, TierOption, VolumeRow,
+                                   Volumes)
 from iom.errors import Conflict, FieldError
 from iom.register.models import Crime, Offence, Person
 
@@ -388,7 +389,22 @@ def disposal_out(session: Session, row: Disposal, *, hide_text: bool = False) ->
         closed_on=row.closed_on, version=row.version, allowed=lifecycle.allowed(row.status),
         breach_leads_to=tier.breach,
         conditions=[ConditionOut.model_validate(c) for c in _conditions(session, row.id)],
-        events=[EventOut.model_validate(e) for e in events])
+        events=[EventOut(from_status=e.from_status, to_status=e.to_status, on=e.on, by=e.by,
+                         reason=None if hide_text else e.reason) for e in events])
+
+
+def crime_choices(session: Session, person_id: int, *, as_of: dt.date) -> list[CrimeChoice]:
+    """The person's crimes committed by ``as_of``, newest first, with any disposal they have."""
+    taken = dict(session.execute(select(Disposal.crime_id, Disposal.id).where(Disposal.person_id == person_id,
+                                                                           Disposal.status != "withdrawn")).all())
+    rows = session.execute(
+        select(Crime.id, Crime.committed_on, Offence.description, Offence.mode_of_trial, Offence.gravity,
+               or_(Crime.domestic_abuse, Offence.domestic_abuse), or_(Crime.hate, Offence.hate))
+        .join(Offence, Offence.code == Crime.offence_code)
+        .where(Crime.person_id == person_id, Crime.committed_on <= as_of, Offence.is_crime.is_(True))
+        .order_by(Crime.committed_on.desc(), Crime.id.desc()))
+    return [CrimeChoice(id=r[0], committed_on=r[1], offence=r[2], mode_of_trial=r[3], gravity=r[4],
+                        domestic_abuse=bool(r[5]), hate=bool(r[6]), disposal_id=taken.get(r[0])) for r in rows]
 
 
 def for_person(session: Session, person_id: int, *, as_of: dt.date) -> list[Disposal]:
@@ -442,6 +458,10 @@ def statements(rows: list[VolumeRow], labels: dict[str, str]) -> list[str]:
         first, last = (before.published_total, after.published_total) if published else (before.total, after.total)
         total_fall = (first - last) / first if first else 0.0
         under = [k for k, f in falls.items() if f <= 0.20]
+        if not falls:
+            out.append(f"{before.label} to {after.label}: the records hold no disposals for {before.label}, so no "
+                       "fall can be measured from them")
+            continue
         out.append(f"{before.label} to {after.label}: the {'published ' if published else ''}total fell "
                    f"{total_fall:.1%} ({first:,} to {last:,}"
                    + (f"; on the records' parts {before.total:,} to {after.total:,}, "

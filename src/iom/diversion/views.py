@@ -8,10 +8,36 @@ import datetime as dt
 
 from iom.casefile.access import Access, RecordContext
 from iom.casefile.schemas import TimelineEvent
+from iom.casework.pathways import pathways
 from iom.diversion import scrutiny, service
+from iom.diversion.models import RANKS
+from iom.diversion.rules import CONDITION_KINDS, policies
 from iom.diversion.schemas import DisposalOut, DiversionPart, Sample, ScrutinyReport, TierOption, Volumes
+from iom.referrals.providers import directory
 
 READ = "read_people"
+
+
+def form_choices(_value=None) -> dict:
+    """The ``oocd_choices`` template filter (``none | oocd_choices``): the choices the Diversion
+    tab's forms offer, read from the rules in force (the person page renders the tab with the
+    record alone). The policies
+    and their tiers, the gravity factors, the condition kinds, the ranks, the providers and
+    pathways a condition may refer to."""
+    rules = policies()
+    return {
+        "default_policy": rules.default_policy,
+        "policies": [{"code": p.code, "name": p.name, "tiers": [{"code": t.code, "name": t.name} for t in p.tier]}
+                     for p in rules.policy],
+        "conditions_allowed": {t.code: t.conditions_allowed for p in rules.policy for t in p.tier},
+        "factors": [{"code": f.code, "label": f.label, "step": f.step} for f in rules.gravity.factors],
+        "condition_kinds": CONDITION_KINDS,
+        "default_condition_days": rules.default_condition_days,
+        "ranks": RANKS,
+        "providers": [{"code": p.code, "name": p.name} for p in directory().provider],
+        "pathways": [{"code": p.code, "name": p.name} for p in pathways().pathway],
+        "rules_version": rules.version,
+    }
 
 
 def disposal(access: Access, disposal_id: int) -> DisposalOut:
@@ -66,7 +92,8 @@ def report(access: Access) -> ScrutinyReport:
 
 def _part(session, person_id: int, as_of: dt.date, *, hide: bool) -> DiversionPart:
     return DiversionPart(as_of=as_of, disposals=[service.disposal_out(session, row, hide_text=hide)
-                                                 for row in service.for_person(session, person_id, as_of=as_of)])
+                                                 for row in service.for_person(session, person_id, as_of=as_of)],
+                         crimes=service.crime_choices(session, person_id, as_of=as_of))
 
 
 def for_record(ctx: RecordContext) -> DiversionPart | None:
@@ -91,7 +118,7 @@ def timeline(ctx: RecordContext) -> list[TimelineEvent]:
     for event, tier in service.events_for(ctx.session, ctx.person_id, as_of=ctx.as_of):
         name = service.policies_tier_name(tier)
         text = f"{name} {_WORDS.get(event.to_status, event.to_status)}"
-        if event.reason and event.to_status in ("breached", "withdrawn"):
+        if event.reason and event.to_status in ("breached", "withdrawn") and not ctx.user.pseudonymised:
             text += f": {event.reason}"
         events.append(TimelineEvent(on=event.on, kind="oocd", text=text))
     return events

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from iom.errors import FieldError
+
 #: Accepted spellings of a flag (compared case-insensitively, after trimming).
 TRUE = frozenset({"true", "t", "yes", "y", "1"})
 FALSE = frozenset({"false", "f", "no", "n", "0"})
@@ -41,6 +43,19 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(trimmed)
     except ValueError:
         raise ValueError(f"not a real date: {text!r}") from None
+
+
+def form_date(text: str | None, *, field: str, what: str = "the date", required: bool = False) -> dt.date | None:
+    """A date typed in a form's field: None when left empty (unless ``required``), else the
+    date, or a refusal shown by that field."""
+    trimmed = (text or "").strip()
+    if not trimmed and not required:
+        return None
+    try:
+        return parse_date(trimmed)
+    except ValueError:
+        raise FieldError(f"{what}: enter a real date, like 2019-03-31" + (f", not {trimmed!r}" if trimmed else ""),
+                         field=field) from None
 
 
 def clean_text(text: str, *, strip: bool = True) -> str:

@@ -3,7 +3,6 @@ JSON API. Thin: every change goes through ``iom.casework.flows``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from iom.casefile.deps import AccessDep
 from iom.casefile.routes import page_person_id, render_person
 from iom.casework import flows, schemas, views
 from iom.casework.pathways import pathways
-from iom.edge import plain_errors
+from iom.edge import form_date, plain_errors
 from iom.errors import Conflict, FieldError, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -25,16 +24,6 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEMS)
 TAB = "casework"
 PER_PAGE = 50
-
-
-def _date(text: str, field: str) -> dt.date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise FieldError("enter a real date, for example 2019-03-31", field=field) from None
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -68,7 +57,7 @@ async def assess_needs_page(request: Request, access: AccessDep, person_id: int)
             raise FieldError("rate at least one pathway", field="needs")
         based_on = int(form["based_on"]) if form.get("based_on", "").isdigit() else None
         flows.assess_needs(access, person_id=pid, body=schemas.NeedsAssessmentIn(
-            ratings=ratings, assessed_on=_date(form.get("assessed_on", ""), "assessed-on"), based_on=based_on))
+            ratings=ratings, assessed_on=form_date(form.get("assessed_on", ""), field="assessed-on"), based_on=based_on))
 
     return _submit(request, access, pid, form, field="needs", anchor="needs", write=write)
 
@@ -78,7 +67,7 @@ async def add_action_page(request: Request, access: AccessDep, person_id: int) -
     pid, form = page_person_id(person_id), await _form(request)
 
     def write():
-        due = _date(form.get("due_on", ""), "action-due-on")
+        due = form_date(form.get("due_on", ""), field="action-due-on")
         if due is None:
             raise FieldError("give the date the action is due", field="action-due-on")
         flows.add_action(access, person_id=pid, body=schemas.ActionIn(
@@ -95,7 +84,7 @@ async def change_action_page(request: Request, access: AccessDep, person_id: int
     def write():
         flows.change_action(access, person_id=pid, action_id=action_id, change=schemas.ActionChange(
             version=int(form.get("version") or 0) or 1, status=form.get("status") or None,
-            outcome=form.get("outcome") or None, due_on=_date(form.get("due_on", ""), f"action-{action_id}-due-on")))
+            outcome=form.get("outcome") or None, due_on=form_date(form.get("due_on", ""), field=f"action-{action_id}-due-on")))
 
     return _submit(request, access, pid, {**form, "editing": str(action_id)}, field=f"action-{action_id}-status",
                    anchor=f"action-{action_id}", write=write)
@@ -108,7 +97,7 @@ async def review_page(request: Request, access: AccessDep, person_id: int) -> Re
     def write():
         flows.record_review(access, person_id=pid, body=schemas.ReviewIn(
             level=form.get("level", ""), outcome=form.get("outcome") or None,
-            reviewed_on=_date(form.get("reviewed_on", ""), "reviewed-on"), notes=form.get("notes") or None))
+            reviewed_on=form_date(form.get("reviewed_on", ""), field="reviewed-on"), notes=form.get("notes") or None))
 
     return _submit(request, access, pid, form, field="review-level", anchor="reviews", write=write)
 

@@ -20,7 +20,7 @@ from iom.diversion.rules import scrutiny_rules
 from iom.diversion.schemas import (MAX_TEXT, ChangeIn, ConditionDoneIn, ConditionIn, DecisionIn, DisposalOut,
                                    DiversionPart, Sample, ScrutinyReport, TierOption, VerdictIn, Volumes)
 from iom.diversion.scrutiny import report_csv
-from iom.edge import parse_date
+from iom.edge import form_date
 from iom.errors import Conflict, FieldError, NotFound, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -65,16 +65,6 @@ class SampleIn(BaseModel):
 
 def _yes(value: str) -> bool:
     return value.strip().lower() in ("yes", "on", "true", "1")
-
-
-def _date(text: str, field: str, what: str):
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise FieldError(f"{what} must be a date like 2019-03-31, not {text!r}", field=field) from None
 
 
 def _whole(text: str, field: str, what: str, *, low: int = 1, high: int = MAX_ID) -> int:
@@ -206,7 +196,7 @@ def add_condition_page(request: Request, access: AccessDep, disposal_id: int,
         if not kind.strip():
             raise FieldError("choose the kind of condition", field="condition-kind")
         changed = flows.add_condition(access, disposal_id=disposal_id, kind=kind.strip(), description=description,
-                                      due_on=_date(due_on, "condition-due", "the deadline"),
+                                      due_on=form_date(due_on, field="condition-due", what="the deadline"),
                                       provider=provider.strip() or None, pathway=pathway.strip() or None)
     except UserError as exc:
         if isinstance(exc, NotFound):

@@ -5,7 +5,6 @@ with what was typed (pages)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
@@ -38,7 +37,7 @@ from iom.domestic_abuse.schemas import (
     SpjOut,
     SpjUpdate,
 )
-from iom.edge import parse_date, plain_errors
+from iom.edge import form_date, plain_errors
 from iom.errors import Conflict, FieldError, NotFound, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -74,16 +73,6 @@ async def _form(request: Request) -> dict[str, str]:
     """The form's text fields (not the CSRF token): what is kept if the form comes back."""
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-
-
-def _date(text: str | None, field: str, what: str) -> dt.date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise FieldError(f"{what} must be a date like 2019-03-31, not {text!r}", field=field) from None
 
 
 def _choice_id(text: str | None, field: str, what: str) -> int | None:
@@ -290,7 +279,7 @@ async def record_dash_page(request: Request, access: AccessDep, person_id: int) 
         answers = {q.code: form[f"answer-{q.code}"] for q in dash_rules().questions if form.get(f"answer-{q.code}")}
         _record_dash(access, DashIn(
             victim_id=victim, perpetrator_id=perpetrator, relationship=form.get("relationship", ""), answers=answers,
-            assessed_on=_date(form.get("assessed_on"), "dash-assessed-on", "the date of the DASH"),
+            assessed_on=form_date(form.get("assessed_on"), field="dash-assessed-on", what="the date of the DASH"),
             judgement_band=form.get("judgement_band") or None, judgement_reason=form.get("judgement_reason") or None))
         return _to_tab(pid, "da-dash")
 
@@ -317,7 +306,7 @@ async def refer_to_marac_page(request: Request, access: AccessDep, person_id: in
         victim, perpetrator = _parties(pid, form, "marac")
         _refer_to_marac(access, MaracIn(
             victim_id=victim, perpetrator_id=perpetrator, referring_agency=form.get("referring_agency", ""),
-            referred_on=_date(form.get("referred_on"), "marac-referred-on", "the date of the referral"),
+            referred_on=form_date(form.get("referred_on"), field="marac-referred-on", what="the date of the referral"),
             judgement_reason=form.get("judgement_reason") or None,
             dash_id=_choice_id(form.get("dash_id"), "marac-dash", "the DASH")))
         return _to_tab(pid, "da-marac")
@@ -359,7 +348,7 @@ async def save_spj_page(request: Request, access: AccessDep, person_id: int) -> 
     def write() -> str:
         _save_spj(access, pid, SpjIn(
             instrument=code, victim_id=_choice_id(form.get("victim_id"), "spj-victim", "the victim"),
-            assessed_on=_date(form.get("assessed_on"), "spj-assessed-on", "the date of the assessment"),
+            assessed_on=form_date(form.get("assessed_on"), field="spj-assessed-on", what="the date of the assessment"),
             **_spj_content(form, code)))
         return _to_tab(pid, "da-spj")
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from iom.casefile.deps import AccessDep
 from iom.casefile.routes import page_person_id, render_person
-from iom.edge import parse_date
+from iom.edge import form_date
 from iom.errors import Conflict, FieldError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -36,14 +36,6 @@ def due_page(request: Request, access: AccessDep, lomu: Annotated[str | None, Qu
                   lomu=found.lomu, level=chosen, categories=CATEGORY_NAMES)
 
 
-def _date(text: str, field: str, what: str):
-    try:
-        return parse_date(text)
-    except ValueError:
-        raise FieldError(f"{what} must be a date like 2019-03-31" + (f", not {text.strip()!r}" if text.strip() else ""),
-                         field=field) from None
-
-
 def _number(text: str, field: str, what: str, choices) -> int:
     if text.strip() not in {str(c) for c in choices}:
         raise FieldError(f"choose the {what}: {', '.join(map(str, choices))}", field=field)
@@ -64,7 +56,8 @@ def record_panel_page(request: Request, access: AccessDep, person_id: int,
                       outcome: Annotated[Text, Form(max_length=MAX_REASON)] = "") -> Response:
     person_id = page_person_id(person_id)
     try:
-        flows.record_panel(access, person_id=person_id, held_on=_date(held_on, "panel-held-on", "the panel's date"),
+        flows.record_panel(access, person_id=person_id,
+                           held_on=form_date(held_on, field="panel-held-on", what="the panel's date", required=True),
                            chair=chair or None, outcome=outcome or None)
     except FieldError as exc:
         return _again(request, access, person_id, exc, exc.field,
@@ -103,7 +96,8 @@ def end_mappa_page(request: Request, access: AccessDep, person_id: int,
                    end_reason: Annotated[Text, Form(max_length=MAX_REASON)] = "") -> Response:
     person_id = page_person_id(person_id)
     try:
-        flows.end_mappa(access, person_id=person_id, ended_on=_date(ended_on, "end-on", "the end date"),
+        flows.end_mappa(access, person_id=person_id,
+                        ended_on=form_date(ended_on, field="end-on", what="the end date", required=True),
                         reason=end_reason)
     except FieldError as exc:
         return _again(request, access, person_id, exc, exc.field, {"ended_on": ended_on, "end_reason": end_reason}, 400)

@@ -43,3 +43,11 @@ def test_probabilities_never_claim_certainty_and_dates_read_as_words():
     assert [probability(p) for p in (0.0, 0.004, 0.5, 0.994, 1.0, None)] == [
         "under 1%", "under 1%", "50%", "over 99%", "over 99%", "–"]
     assert long_date(dt.date(2019, 3, 1)) == "1 March 2019" and long_date(None) == "–"
+
+
+def test_a_csv_cell_never_starts_a_formula():
+    from iom.formatting import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert [csv_cell(v) for v in ("+1", "@SUM(A1)", "-2", "\tx")] == ["'+1", "'@SUM(A1)", "'-2", "'\tx"]
+    assert [csv_cell(v) for v in (None, 12, "PSEUDO0001", "a=b")] == ["", "12", "PSEUDO0001", "a=b"]

@@ -49,3 +49,14 @@ def long_date(day, *, missing: str = MISSING) -> str:
     if day is None:
         return missing
     return f"{day.day} {day:%B %Y}"
+
+
+#: A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A value as a CSV cell a spreadsheet shows as text and never runs as a formula (a leading
+    apostrophe), for files people open in Excel: the meeting's list, a published report."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -21,6 +21,7 @@ from iom.diversion.models import Disposal, ScrutinyItem, ScrutinySample
 from iom.diversion.rules import Category, scrutiny_rules
 from iom.diversion.schemas import ReportRow, Sample, SampleItem, ScrutinyReport
 from iom.errors import Conflict, FieldError
+from iom.formatting import csv_cell
 from iom.apportion import largest_remainder
 from iom.register.models import Crime, Offence, Person
 
@@ -184,8 +185,8 @@ def report_csv(found: ScrutinyReport) -> str:
     writer.writerow(("month", "category", "reviewed", "appropriate", "percent_appropriate", "wilson_low", "wilson_high",
                      "actions"))
     for r in found.rows:
-        writer.writerow((r.month, r.category_name, r.reviewed, r.appropriate,
-                         "" if r.share is None else f"{100 * r.share:.0f}",
-                         "" if r.low is None else f"{100 * r.low:.1f}", "" if r.high is None else f"{100 * r.high:.1f}",
-                         "; ".join(r.actions)))
+        writer.writerow([csv_cell(v) for v in (
+            r.month, r.category_name, r.reviewed, r.appropriate, "" if r.share is None else f"{100 * r.share:.0f}",
+            "" if r.low is None else f"{100 * r.low:.1f}", "" if r.high is None else f"{100 * r.high:.1f}",
+            "; ".join(r.actions))])
     return out.getvalue()

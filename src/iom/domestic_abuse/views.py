@@ -17,6 +17,7 @@ from iom.domestic_abuse import monthly, service
 from iom.domestic_abuse.models import DashAssessment, MaracReferral, SpjAssessment
 from iom.domestic_abuse.rules import instrument
 from iom.domestic_abuse.schemas import DaPart, MaracCheck, MonthlyList, PilotCohort
+from iom.formatting import csv_cell
 
 #: The permission every domestic-abuse read needs (``iom.security.roles``).
 READ = "read_domestic_abuse"
@@ -41,12 +42,6 @@ CSV_COLUMNS = ("section", "rank", "pseudo_id", "name", "age", "home_npu", "score
                "last_marac_on", "managed", "repeat_marac", "also_in", "other_pseudo_ids")
 
 
-def _cell(value) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def list_csv(found: MonthlyList) -> str:
     """The list as one CSV for the meeting: one row per person per section, in rank order."""
     out = io.StringIO()
@@ -55,7 +50,7 @@ def list_csv(found: MonthlyList) -> str:
     for section in found.sections:
         for rank, row in enumerate(section.rows, 1):
             points = {p.part: p.points for p in row.parts}
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([csv_cell(v) for v in (
                 section.code, rank, row.pseudo_id, row.name, row.age, row.home_npu, row.score, points["recency"],
                 points["frequency"], points["gravity"], points["victims"], row.incidents, row.others, row.first_on,
                 row.latest_on, row.gravest_offence, "yes" if row.at_marac else "no", row.last_marac_on,

@@ -135,3 +135,24 @@ def test_equal_results_compare_equal(table):
     m = propensity_match(table, treated=table["arm"] == "treated", covariates=["age"])
     assert m == propensity_match(table, treated=table["arm"] == "treated", covariates=["age"])
     assert m != propensity_match(table, treated=table["arm"] == "treated", covariates=["age"], caliper_sd=0.01)
+
+
+@pytest.mark.parametrize("column, value, words", [
+    ("days", float("inf"), "not finite numbers"),
+    ("cost", -5_000.0, "has negative values"),
+    ("cost", float("inf"), "must be finite numbers"),
+])
+def test_non_finite_times_and_negative_costs_are_refused_in_words(column, value, words):
+    import pandas as pd
+
+    from iom.errors import UserError
+    from iom.evaluation.service import evaluate_frame
+
+    frame = pd.DataFrame({"group": ["iom"] * 4 + ["control"] * 4, "reoffended": [1, 0, 0, 1, 1, 1, 0, 1],
+                          "days": [30.0, 365, 365, 90, 60, 120, 365, 45], "cost": [100.0, 0, 0, 250, 300, 120, 0, 80]})
+    assert evaluate_frame(frame, group_col="group", control="control", event_col="reoffended", time_col="days",
+                          cost_col="cost", programme_cost_pence=10_000) is not None
+    frame.loc[1, column] = value
+    with pytest.raises(UserError, match=words):
+        evaluate_frame(frame, group_col="group", control="control", event_col="reoffended", time_col="days",
+                       cost_col="cost", programme_cost_pence=10_000)

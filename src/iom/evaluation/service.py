@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from iom.errors import UserError
@@ -105,6 +106,9 @@ def validate(frame: pd.DataFrame, *, group_col: str, event_col: str, time_col: s
         t = pd.to_numeric(frame[time_col], errors="coerce")
         if t.isna().any():
             raise UserError(f"time column {time_col!r} must be numbers (days to event or censoring) with none missing")
+        if not np.isfinite(t).all():
+            raise UserError(f"time column {time_col!r} has values that are not finite numbers (inf): days to event or "
+                            "censoring are finite")
         if (t < 0).any():
             raise UserError(f"time column {time_col!r} has negative values")
 
@@ -165,8 +169,11 @@ def evaluate_frame(
             h.covariate = h.covariate.replace("_group=", f"{group_col}=", 1)
     if cost_col:
         costs = pd.to_numeric(frame[cost_col], errors="coerce")
-        if costs.isna().any():
-            raise UserError(f"cost column {cost_col!r} must be numbers (pence of cost of crime per person)")
+        if costs.isna().any() or not np.isfinite(costs).all():
+            raise UserError(f"cost column {cost_col!r} must be finite numbers (pence of cost of crime per person)")
+        if (costs < 0).any():
+            raise UserError(f"cost column {cost_col!r} has negative values: a cost of crime is never below nothing "
+                            f"({int((costs < 0).sum())} row(s))")
         control_costs = costs[frame["_group"] == control_s]
         result.roi = [
             GroupReturnOnInvestment(group=g, **dict(roi_from_costs(costs[frame["_group"] == g], control_costs,

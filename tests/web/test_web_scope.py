@@ -86,6 +86,17 @@ class TestPseudonymisation:
         assert body["name"] is None and body["date_of_birth"] is None and body["notes"] is None
         assert body["pseudo_id"] == "PSEUDO0001"
 
+    def test_analyst_never_sees_a_cohort_or_risk_reason(self, login, people):
+        def timeline(client) -> list[str]:
+            body = client.get(f"/api/v1/people/{people.birmingham}", params={"timeline_per_page": 200}).json()
+            return [e["text"] for e in body["timeline"] if e["kind"] in ("cohort", "risk")]
+
+        seen = timeline(login("om_lbm"))
+        assert "Adopted to BURGLARY: sample" in seen and "High: sample review" in seen  # the sample's reasons
+        hidden = timeline(login("analyst", purpose="statistical analysis"))
+        assert "Adopted to BURGLARY" in hidden and "High" in hidden
+        assert not any(":" in text for text in hidden)
+
     def test_offender_manager_does_see_the_name(self, login, people):
         assert "Quartermaine" in login("om_lbm").get(f"/people/{people.birmingham}").text
 
@@ -183,6 +194,13 @@ class TestHardening:
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["cache-control"] == "no-store"
         assert "<script" not in response.text
+
+    def test_hsts_only_where_the_app_is_served_over_https(self, web_db):
+        from iom.web.app import create_app
+
+        for https, expected in ((True, "max-age=31536000; includeSubDomains"), (False, None)):
+            client = TestClient(create_app(web_db[0], secret="s" * 40, secure_cookies=https))
+            assert client.get("/login").headers.get("strict-transport-security") == expected
 
     def test_session_cookie_is_httponly_and_samesite(self, app):
         client = TestClient(app)

@@ -329,12 +329,14 @@ def person_record(session: Session, user: Principal, person: Person, *, as_of: d
         select(CohortMembership).where(CohortMembership.person_id == person.id, CohortMembership.adopted_on <= as_of)
     ).all()
     current_classes = []
+    # Reasons are free text: not for readers of restricted-hidden records, nor for pseudonymised ones.
+    words = not hide and not user.pseudonymised
     for m in memberships:
         code = m.classification_code
         label = "restricted cohort" if hide and code in scope.RESTRICTED_CLASSIFICATIONS else code
-        timeline.append(schemas.TimelineEvent(on=m.adopted_on, kind="cohort", text=f"Adopted to {label}" + (f": {m.adoption_reason}" if m.adoption_reason and not hide else "")))
+        timeline.append(schemas.TimelineEvent(on=m.adopted_on, kind="cohort", text=f"Adopted to {label}" + (f": {m.adoption_reason}" if m.adoption_reason and words else "")))
         if m.exited_on and m.exited_on <= as_of:
-            timeline.append(schemas.TimelineEvent(on=m.exited_on, kind="cohort", text=f"Exited {label}" + (f": {m.exit_reason}" if m.exit_reason and not hide else "")))
+            timeline.append(schemas.TimelineEvent(on=m.exited_on, kind="cohort", text=f"Exited {label}" + (f": {m.exit_reason}" if m.exit_reason and words else "")))
         elif label not in current_classes:
             current_classes.append(label)
     risks = session.scalars(
@@ -342,7 +344,7 @@ def person_record(session: Session, user: Principal, person: Person, *, as_of: d
         .order_by(RiskLevelRecord.effective_from.desc(), RiskLevelRecord.id.desc())
     ).all()
     risk_history = [
-        schemas.TimelineEvent(on=r.effective_from, kind="risk", text=r.level + (f": {r.reason}" if r.reason else ""))
+        schemas.TimelineEvent(on=r.effective_from, kind="risk", text=r.level + (f": {r.reason}" if r.reason and words else ""))
         for r in risks
     ]
     managements = session.scalars(

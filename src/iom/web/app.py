@@ -55,12 +55,18 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
-class SecurityMiddleware:
-    """Adds security headers and ``no-store`` to every response; turns any unhandled error into
-    a bare 500 (problem details for the API), so no stack trace ever reaches a client."""
+#: Served only over HTTPS (outside development): browsers refuse plain HTTP for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityMiddleware:
+    """Adds security headers (and HSTS where the app is served over HTTPS) and ``no-store`` to
+    every response; turns any unhandled error into a bare 500 (problem details for the API),
+    so no stack trace ever reaches a client."""
+
+    def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
+        self.headers = [*SECURITY_HEADERS, HSTS] if https else list(SECURITY_HEADERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,8 +79,8 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [h for h in message.get("headers", []) if h[0].lower() not in {k for k, _ in SECURITY_HEADERS}]
-                headers.extend(SECURITY_HEADERS)
+                headers = [h for h in message.get("headers", []) if h[0].lower() not in {k for k, _ in self.headers}]
+                headers.extend(self.headers)
                 if not is_static:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
@@ -138,6 +144,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     app.state.views = Views()
     app.state.drafts = Drafts()
     app.state.fixed_as_of = as_of_date
+    https = (not is_development()) if secure_cookies is None else secure_cookies
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret or secret_key(),
@@ -146,9 +153,9 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         # session ended still says whose it was, and its draft is kept for them alone.
         max_age=2 * SESSION_HOURS * 3600,
         same_site="strict",
-        https_only=(not is_development()) if secure_cookies is None else secure_cookies,
+        https_only=https,
     )
-    app.add_middleware(SecurityMiddleware)
+    app.add_middleware(SecurityMiddleware, https=https)
     # static/vendor/ holds GOV.UK Frontend's CSS, fonts and images (copied by `make install`).
     # Python 3.11 knows .woff2 only from the host's /etc/mime.types: name it here.
     mimetypes.add_type("font/woff2", ".woff2")

@@ -24,6 +24,7 @@ INSTALLED = (
     "iom.mappa",
     "iom.domestic_abuse",
     "iom.diversion",
+    "iom.courses",
     "iom.scoring",
     "iom.notes",
     "iom.analytics",
@@ -74,6 +75,9 @@ class Domain:
     #: ``people(session, person_ids, as_of) -> set[int]``: which of these people have restricted
     #: fields on the day because of this domain's records (e.g. a current MAPPA record).
     restricted_people: tuple[str, ...] = ()
+    #: ``follow(session, *, referral, on, by)``: called when a referral ends (completed, ended
+    #: early or cancelled), in the same change, so what hangs on it (a disposal's condition) follows.
+    referral_followers: tuple[str, ...] = ()
     #: ``{kind name: iom.register.importer.Kind}`` for ``iom import``.
     import_kinds: str | None = None
     #: ``list[ReferenceTable]`` loaded by ``iom init``.

@@ -6,6 +6,7 @@ of the same name in the folder the setting ``IOM_RULES_DIR`` names; nothing else
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache
 from importlib import resources
@@ -35,10 +36,16 @@ class RuleFile(RuleRow):
 
 def rule_path(domain: str, name: str) -> Path:
     """The force's own copy if ``IOM_RULES_DIR`` holds one, else the shipped file."""
-    own = Settings().rules_dir
+    own = _rules_dir(os.environ.get("IOM_RULES_DIR"))
     if own is not None and (Path(own) / name).is_file():
         return Path(own) / name
     return Path(str(resources.files(f"iom.{domain}").joinpath("data", name)))
+
+
+@cache
+def _rules_dir(_environment: str | None) -> str | Path | None:
+    """The setting, read once per value of the environment variable (rules are read in loops)."""
+    return Settings().rules_dir
 
 
 def load_rules(model: type[M], domain: str, name: str) -> M:

@@ -14,6 +14,7 @@ DOMAIN = Domain(
                              build="iom.diversion.views:for_record", kept=False, label="Diversion",
                              tab_template="diversion/record_tab.html"),),
     synth_steps=("iom.diversion.synth:step",),
+    referral_followers=("iom.diversion.service:follow_referral",),
     nav=(("/oocd", "Out-of-court disposals", "read_people"), ("/scrutiny", "Scrutiny panel", "scrutinise_oocd")),
     template_filters=(("oocd_choices", "iom.diversion.views:form_choices"),),
     templates=True,

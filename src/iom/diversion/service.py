@@ -352,6 +352,18 @@ def mark_condition(session: Session, condition: Condition, *, complied: bool, on
     return row
 
 
+def follow_referral(session: Session, *, referral, on: dt.date, by: str) -> None:
+    """``Domain.referral_followers``: a condition made by referral (a course, a provider) is
+    complied with when its referral is completed and failed when it ends otherwise, once the
+    disposal is issued; before that, or once the condition is settled, it is left alone."""
+    condition = session.scalar(select(Condition).where(Condition.referral_id == referral.id))
+    if condition is None or condition.status != "pending":
+        return
+    if get_disposal(session, condition.disposal_id).status != "issued":
+        return
+    mark_condition(session, condition, complied=referral.status == "completed", on=on, by=by)
+
+
 def overdue(session: Session, *, on: dt.date) -> list[tuple[Disposal, Condition]]:
     """Issued disposals with a pending condition whose deadline passed before ``on``."""
     rows = session.execute(select(Disposal, Condition).join(Condition, Condition.disposal_id == Disposal.id)

@@ -14,6 +14,7 @@ from iom.domestic_abuse.schemas import DashOut, MaracOut, PilotCohort, Rating, S
 from iom.domestic_abuse.views import READ
 from iom.errors import FieldError
 from iom.referrals import flows as referral_flows
+from iom.referrals.providers import directory
 from iom.referrals.schemas import ReferralDetail
 
 #: DA records are casework: the roles that write case plans record them.
@@ -118,6 +119,10 @@ def refer_to_programme(access: Access, *, person_id: int, programme: str, reason
     own rules are then checked by the referral itself."""
     access.require(WRITE, "this role cannot make referrals")
     chosen = programme_rules().get(programme)
+    if directory().get(chosen.provider).through == "courses":
+        raise FieldError(f"{chosen.name} is a course: refer through the courses (`iom courses refer --course "
+                         f"{chosen.code}`), which check these DA criteria, the index offence and the language",
+                         field="programme")
     person = access.subject(person_id, attempt=f"refer to {chosen.name}")
     found = next(e for e in service.eligibility(access.session, person.id, on=access.as_of) if e.programme == chosen.code)
     if not found.eligible:

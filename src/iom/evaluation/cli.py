@@ -22,8 +22,26 @@ def _num(x, places: int = 3) -> str:
     return "–" if x is None else f"{x:.{places}f}"
 
 
+def print_course(console, result) -> None:
+    """A course evaluated from the register: group sizes, each outcome, and the paper's check."""
+    console.print(f"[bold]{result.programme}[/]: {result.summary()}", highlight=False, soft_wrap=True)
+    for outcome, evaluation in result.evaluations.items():
+        console.print(f"[bold]{outcome}[/]", highlight=False)
+        print_result(console, evaluation)
+    for cell in result.cells:
+        console.print(f"  {cell.summary()}", highlight=False, soft_wrap=True)
+    for s in result.stated:
+        console.print(f"  {s.summary()}", highlight=False, soft_wrap=True)
+    for words in result.discrepancies:
+        console.print(f"  discrepancy: {words}", highlight=False, soft_wrap=True)
+
+
 def print_result(console, result: Evaluation) -> None:
-    from iom.evaluation.programmes import ProgrammeEvaluation
+    from iom.evaluation.programmes import CourseProgrammeEvaluation, ProgrammeEvaluation
+
+    if isinstance(result, CourseProgrammeEvaluation):
+        print_course(console, result)
+        return
 
     if isinstance(result, ProgrammeEvaluation):
         console.print(f"[bold]{result.programme}[/]: {result.description}")
@@ -97,10 +115,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Treatment against control: rates with intervals, tests, power, verdict; survival and matching."""
         if list_programmes:
-            from iom.evaluation.programmes import PROGRAMMES
+            from iom.courses.rules import catalogue
+            from iom.evaluation.programmes import PROGRAMMES, course_programmes
 
             for name, p in PROGRAMMES.items():
                 console.print(f"[bold]{name}[/]: {p.description}")
+            for name, code in course_programmes().items():
+                console.print(f"[bold]{name}[/]: the {catalogue().get(code).name}, groups from the register's "
+                              "referrals and controls (or trial log)")
             return
         if programme:
             if file is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from iom.analytics.source import connect, latest_date, latest_in_database
 from iom.errors import UserError
+from iom.evaluation.seed_tables import SeedTableReproduction
 from iom.evaluation.service import Evaluation, evaluate_frame
 
 CLASSIFICATIONS = ("BURGLARY", "ROBBERY", "VEHICLE", "MSV", "OCG", "USG", "PPO", "DYO", "HCCU", "MAPPA")
@@ -81,7 +82,8 @@ def _programme(name: str) -> Programme:
     try:
         return PROGRAMMES[name]
     except KeyError:
-        raise UserError(f"unknown programme {name!r}: choose from {', '.join(PROGRAMMES)}") from None
+        known = [*PROGRAMMES, *course_programmes()]
+        raise UserError(f"unknown programme {name!r}: choose from {', '.join(known)}") from None
 
 
 def programme_table(con, *, name: str, follow_up_months: int = 12, as_of: dt.date | None = None) -> pd.DataFrame:
@@ -165,7 +167,11 @@ def programme_table(con, *, name: str, follow_up_months: int = 12, as_of: dt.dat
 
 def evaluate_programme(
     engine: Engine | None = None, *, name: str, follow_up_months: int = 12, as_of: dt.date | None = None, con=None
-) -> ProgrammeEvaluation:
+) -> ProgrammeEvaluation | CourseProgrammeEvaluation:
+    if name in course_programmes():
+        if engine is None:
+            raise UserError("a course programme reads the register: give the engine")
+        return evaluate_course(engine, name=name, follow_up_months=follow_up_months, as_of=as_of)
     if con is None:
         # Everything a programme reads lies within intake year + follow-up + 24-month look-back
         # (plus a year's margin for slow outcomes) of the last day: read no further back.
@@ -202,3 +208,93 @@ def programme_evaluation(
         intake=[str(frame.attrs["intake_start"]), str(frame.attrs["intake_end"])],
         **dict(result),
     )
+
+
+# --- courses: groups from the register's referrals, controls and trial log ----------------------------
+
+class CourseProgrammeEvaluation(SeedTableReproduction):
+    """A course evaluated from the register: its groups built from referrals and offences, every
+    rate with its interval, each group against the control, and where the seed paper published
+    this course's table at this follow-up, every cell and stated reduction checked against it."""
+
+    lead = ("programme", "course", "follow_up_months", "as_of", "groups")
+    programme: str
+    course: str
+    follow_up_months: int
+    as_of: str
+    #: Group → people, as built from the register.
+    groups: dict[str, int]
+    compared_with: str | None
+
+    def summary(self) -> str:
+        sizes = ", ".join(f"{g} {n}" for g, n in self.groups.items())
+        against = f"; against the paper's Table {self.compared_with}: {super().summary()}" if self.compared_with else ""
+        return f"{self.programme} ({self.follow_up_months}-month follow-up to {self.as_of}): {sizes}{against}"
+
+
+def course_programmes() -> dict[str, str]:
+    """``course-<code>`` → course code, for every course the catalogue says how to evaluate."""
+    from iom.courses.rules import catalogue
+
+    return {f"course-{c.code}": c.code for c in catalogue().course if c.evaluation is not None}
+
+
+#: The seed paper's tables by course and follow-up months (Table E: ARV at 24 months).
+SEED_TABLE_AT = {("arv", 24): "E"}
+
+
+def course_frame(session, *, code: str, follow_up_months: int, as_of: dt.date | None = None) -> pd.DataFrame:
+    """One row per case: group, a 0/1 column per outcome, and days to the first further
+    offence (censored at the follow-up's end)."""
+    from iom.courses import service
+    from iom.courses.rules import catalogue
+
+    course = catalogue().get(code)
+    as_of = as_of or latest_in_database(session.get_bind())
+    if as_of is None:
+        raise UserError("the register holds no crimes: load or generate data first")
+    cases, control = service.evaluation_cases(session, course=course, follow_up_months=follow_up_months, as_of=as_of)
+    found = service.outcomes_for(session, cases, months=follow_up_months)
+    horizon = follow_up_months * 365.25 / 12
+    frame = pd.DataFrame({
+        "person_id": [c.person_id for c in cases], "group": [c.group for c in cases],
+        "index_date": [c.index_date for c in cases],
+        **{name: [int(o[name]) for o, _ in found] for name in course.evaluation.outcomes},
+        "days": [float(days) if days is not None else round(horizon, 1) for _, days in found],
+    })
+    frame.attrs.update(control=control, as_of=as_of, outcomes=list(course.evaluation.outcomes), course=course)
+    return frame
+
+
+def evaluate_course(engine: Engine, *, name: str, follow_up_months: int = 12,
+                    as_of: dt.date | None = None) -> CourseProgrammeEvaluation:
+    from sqlalchemy.orm import Session
+
+    from iom.evaluation.seed_tables import TABLES, Group, SeedTable, reproduce_frame
+
+    code = course_programmes()[name]
+    with Session(engine) as session:
+        frame = course_frame(session, code=code, follow_up_months=follow_up_months, as_of=as_of)
+    course, control, outcomes = frame.attrs["course"], frame.attrs["control"], frame.attrs["outcomes"]
+    sizes = {g: int(n) for g, n in frame["group"].value_counts().items()}
+    if not sizes.get(control) or len(sizes) < 2:
+        raise UserError(f"programme {name!r}: {control} {sizes.get(control, 0)}, referred and ended "
+                        f"{sum(n for g, n in sizes.items() if g != control)}, with {follow_up_months} months' "
+                        f"follow-up complete by {frame.attrs['as_of']}: nothing to compare")
+    seed_name = SEED_TABLE_AT.get((code, follow_up_months),
+                                  course.evaluation.seed_table if follow_up_months == 12 else None)
+    seed = TABLES.get(seed_name) if seed_name else None
+    if seed is None:  # no published table to check against: the register's groups alone
+        seed = SeedTable(name="", title=course.name, source=course.source, control=control, groups=(
+            Group(control, 0, {}), Group("completed", 0, {}), Group("breached", 0, {})))
+    groups = list(seed.groups)
+    if not any(g.members for g in groups):
+        groups.append(Group("all suitable", 0, {}, ("completed", "breached")))
+    table = SeedTable(seed.name, seed.title, seed.source, seed.control, tuple(groups), seed.stated, seed.notes)
+    frame = frame[frame["group"].isin({g.name for g in groups if not g.members})]
+    result = reproduce_frame(table, frame, horizon=follow_up_months * 365.25 / 12, outcomes=outcomes)
+    for union in (g for g in groups if g.members):
+        sizes[union.name] = int(frame["group"].isin(union.members).sum())
+    return CourseProgrammeEvaluation(
+        **dict(result), programme=name, course=code, follow_up_months=follow_up_months,
+        as_of=str(frame.attrs.get("as_of") or as_of), groups=sizes, compared_with=seed_name if seed.name else None)

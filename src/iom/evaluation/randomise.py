@@ -7,37 +7,13 @@ so nobody can be re-randomised into the arm someone prefers."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-
 from iom.errors import UserError
+from iom.randomisation import block_allocations, entry_hash
 
-
-def block_allocations(
-    referral_ids: list[str], *, seed: int, arms: tuple[str, ...] = ("control", "treatment"), block_sizes: tuple[int, ...] = (4, 6)
-) -> list[dict]:
-    """Permuted blocks of randomly chosen size, each holding every arm equally often."""
-    for size in block_sizes:
-        if size % len(arms):
-            raise UserError(f"block size {size} is not a multiple of the {len(arms)} arms")
-    if len(set(referral_ids)) != len(referral_ids):
-        raise UserError("referral ids must be unique")
-    rng = np.random.default_rng(seed)
-    out: list[dict] = []
-    block = 0
-    while len(out) < len(referral_ids):
-        size = int(rng.choice(block_sizes))
-        seq = list(np.repeat(arms, size // len(arms)))
-        rng.shuffle(seq)
-        block += 1
-        for arm in seq:
-            if len(out) == len(referral_ids):
-                break
-            out.append({"sequence": len(out) + 1, "referral_id": referral_ids[len(out)], "block": block, "block_size": size, "arm": str(arm)})
-    return out
+__all__ = ["block_allocations", "randomise", "read_log", "verify_log"]
 
 
 def read_log(path: Path) -> list[dict]:
@@ -78,7 +54,7 @@ def randomise(
     with log_path.open("a", encoding="utf-8") as fh:
         for a in allocations:
             entry = {"trial": trial, "seed": seed, "arms": list(arms), **a, "allocated_on": day}
-            entry["hash"] = hashlib.sha256((prev_hash + json.dumps(entry, sort_keys=True)).encode()).hexdigest()[:16]
+            entry["hash"] = entry_hash(prev_hash, entry)
             prev_hash = entry["hash"]
             fh.write(json.dumps(entry, sort_keys=True) + "\n")
             a.update(entry)
@@ -96,7 +72,7 @@ def verify_log(log_path: Path, trial: str) -> bool:
         if e["arm"] != r["arm"]:
             return False
         body = {k: v for k, v in e.items() if k != "hash"}
-        if hashlib.sha256((prev + json.dumps(body, sort_keys=True)).encode()).hexdigest()[:16] != e["hash"]:
+        if entry_hash(prev, body) != e["hash"]:
             return False
         prev = e["hash"]
     return True

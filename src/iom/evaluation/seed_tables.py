@@ -270,8 +270,14 @@ def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
     against the control; each stated reduction against what the table gives."""
     if name == "B":
         return _reproduce_b()
-    table = TABLES[name]
-    frame = records(name)
+    return reproduce_frame(TABLES[name], records(name))
+
+
+def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 365,
+                    outcomes: list[str] | None = None) -> SeedTableReproduction:
+    """``reproduce`` on any one-row-per-person frame with the table's groups and outcomes: the
+    paper's rebuilt records, or a course's cases read from the register."""
+    name = table.name
     cells = []
     for g in table.groups:
         sub = frame[frame["group"].isin(g.members or (g.name,))]
@@ -284,7 +290,7 @@ def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
             ))
     # "all suitable" is a union of leaves: evaluate it as its own grouping against control.
     evaluations: dict[str, Evaluation] = {}
-    outcomes = list(table.groups[0].outcomes)
+    outcomes = outcomes or list(table.groups[0].outcomes)
     for outcome in outcomes:
         evaluations[outcome] = evaluate_frame(frame, group_col="group", control=table.control, event_col=outcome)
         for union in (g for g in table.groups if g.members):
@@ -294,7 +300,7 @@ def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
     survival = None
     if "days" in frame:
         survival = evaluate_frame(
-            frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=365
+            frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=horizon
         ).survival
     discrepancies = []
     stated = []
@@ -314,13 +320,18 @@ def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
                 f"stated {s.stated:g}% ({s.text}); the counts give {computed:.1f}% "
                 f"({from_published:.1f}% from the rounded published percentages)"
             )
+    for g in table.groups:
+        n = int(frame["group"].isin(g.members or (g.name,)).sum())
+        if g.n and n != g.n:
+            discrepancies.append(f"{g.name}: the paper has {g.n} people, these records {n}")
     for c in cells:
         if not c.reproduced:
+            whole = any(_fmt(k / c.n, c.published) == c.published for k in range(c.n + 1)) if c.n else False
             discrepancies.append(
                 f"{c.group} {c.outcome}: published {c.published}, but {c.events}/{c.n} is "
-                f"{percent(c.rate, 2)} and no whole count of {c.n} gives {c.published}"
+                f"{percent(c.rate, 2)}" + ("" if whole else f" and no whole count of {c.n} gives {c.published}")
             )
-    if name == "G":
+    if name == "G" and len(stated) == 2:
         by = {s.text: s for s in stated}
         reoff, da = by[table.stated[0].text], by[table.stated[1].text]
         if abs(da.stated - reoff.computed) < 1 and reoff.stated != round(reoff.computed):

@@ -20,6 +20,7 @@ from iom.casework import versioning
 from iom.casework.models import NeedRating, NeedsAssessment
 from iom.casework.pathways import pathways
 from iom.errors import FieldError, NotFound, UserError
+from iom.plugins import contributions, resolve
 from iom.referrals import lifecycle
 from iom.referrals.models import Referral, ReferralEvent, ReferralOutcome, ReferralSession
 from iom.referrals.providers import Ineligible, PersonFacts, Provider, directory, facts_on
@@ -253,6 +254,9 @@ def apply_change(session: Session, referral: Referral, *, action: str, based_on:
         session.add(ReferralOutcome(referral_id=referral.id, desired_outcome=desired, achievement=grade,
                                     notes=(notes or {}).get(desired)))
     _bump(session, referral, by=by, from_status=from_status, on=on, reason=text)
+    if referral.status in lifecycle.FINAL:
+        for target in contributions("referral_followers"):
+            resolve(target)(session, referral=referral, on=on, by=by)
     return referral
 
 

@@ -78,7 +78,7 @@ def step(connection: Connection, *, seed: int, as_of: dt.date) -> dict[str, int]
     chosen = _choose_people(connection, rng, list(people), as_of)
     assessments = _read_assessments(connection, set(chosen))
     officers = _officers(connection, as_of, set(chosen))
-    writer = _Writer(connection)
+    writer = Writer(connection)
     providers, known = [p for p in directory().provider if p.through is None], pathways()
     for pid in sorted(chosen):
         born, sex, npu = people[pid]
@@ -218,7 +218,7 @@ class Draws:
         return k
 
 
-def _refer(writer: _Writer, draws: Draws, pid: int, *, providers: list[Provider], open_pathways: list[str],
+def _refer(writer: Writer, draws: Draws, pid: int, *, providers: list[Provider], open_pathways: list[str],
            earliest: dt.date, born: dt.date, sex: str, npu: str | None, markers: list[tuple], assessments: list[tuple],
            officer: str, as_of: dt.date) -> None:
     """Up to a few referrals, each for a different pathway (``open_pathways`` is used up)."""
@@ -246,7 +246,7 @@ def _refer(writer: _Writer, draws: Draws, pid: int, *, providers: list[Provider]
                         created=created, officer=officer, as_of=as_of)
 
 
-class _Writer:
+class Writer:
     """Builds each referral's rows (walking the lifecycle table) and writes them all at the end,
     with ids after each table's current maximum."""
 
@@ -267,7 +267,9 @@ class _Writer:
 
     def referral(self, draws: Draws, *, person_id: int, provider_code: str, provider_name: str,
                  pathway: str, source: str, reason: str, desired: list[str], created: dt.date, officer: str,
-                 as_of: dt.date) -> None:
+                 as_of: dt.date, fate: str | None = None) -> tuple[int, dict[str, Any]]:
+        """One referral and its history; ``fate`` (a final status) walks it there on the course
+        timetable (``fated``) instead of drawing where it goes. Its id and final state."""
         state: dict[str, Any] = {
             "person_id": person_id, "provider_code": provider_code, "pathway": pathway, "source": source,
             "reason": reason, "desired_outcomes": desired, "status": "draft", "created_on": created,
@@ -300,14 +302,16 @@ class _Writer:
             change("cancel", on, officer, state["end_reason"])
 
         change(None, created, officer)
-        self._walk(draws, state, change, cancel, sessions, graded, rid=rid, desired=desired, provider=provider_name,
-                   officer=officer, as_of=as_of)
+        walk = self._walk if fate is None else self._fated(fate)
+        walk(draws, state, change, cancel, sessions, graded, rid=rid, desired=desired, provider=provider_name,
+             officer=officer, as_of=as_of)
         state.update(version=version, updated_by=last[1], updated_at=_noon(last[0]))
         # The version the history ends at is kept as a revision, so a later stale write on a
         # synthetic referral still finds it; the steps before it are its events.
         self._add("casework_revisions", {"record_kind": KIND, "record_id": rid, "version": version,
                                          "person_id": person_id, "written_by": last[1], "written_at": _noon(last[0]),
                                          "data": {**kept, "sessions": sessions, "outcomes": graded}})
+        return rid, state
 
     def _walk(self, draws: Draws, state, change, cancel, sessions, graded, *, rid, desired, provider, officer, as_of) -> None:
         """From draft to wherever the referral stands on ``as_of``; every step is one the
@@ -365,6 +369,48 @@ class _Writer:
         else:
             change("complete", day, provider)
 
+    def _session(self, sessions, change, *, rid: int, on: dt.date, went: str, provider: str, note: str | None) -> None:
+        sessions.append({"held_on": on.isoformat(), "attendance": went, "behaviour": note})
+        self._add("referral_sessions", {"referral_id": rid, "held_on": on, "attendance": went, "behaviour": note,
+                                        "recorded_by": provider})
+        change("session", on, provider, f"session on {on.isoformat()}: {went}")
+
+    def _grade(self, draws: Draws, graded, *, rid: int, desired: list[str], grades: tuple) -> None:
+        for d in desired:
+            graded[d] = draws.weighted(dict(zip(GRADES, grades)))
+            self._add("referral_outcomes", {"referral_id": rid, "desired_outcome": d, "achievement": graded[d],
+                                            "notes": None})
+
+    def _fated(self, fate: str):
+        """A course's walk to ``fate``: sent on the day, accepted, then withdrawn before it
+        starts, or started with two sessions (completed) or one (ended early). Every step
+        through the lifecycle table; the caller keeps the dates within the reference date."""
+        def walk(draws: Draws, state, change, cancel, sessions, graded, *, rid, desired, provider, officer, as_of):
+            day = state["created_on"]
+            change("send", day, officer)
+            day += draws.days(P.COURSE_ACCEPT_DAYS)
+            change("accept", day, provider)
+            if fate == "cancelled":
+                cancel(day + draws.days(P.COURSE_ACCEPT_DAYS))
+                return
+            day += draws.days(P.COURSE_START_DAYS)
+            change("start", day, provider)
+            went = "attended" if fate == "completed" or draws.u() < 0.5 else "did not attend"
+            self._session(sessions, change, rid=rid, on=day, went=went, provider=provider,
+                          note=draws.choice(BEHAVIOUR) if went == "attended" else None)
+            day += draws.days(P.COURSE_SESSION_GAP_DAYS)
+            if fate == "completed":
+                self._session(sessions, change, rid=rid, on=day, went=draws.weighted({"attended": 0.9, "late": 0.1}),
+                              provider=provider, note=None)
+                self._grade(draws, graded, rid=rid, desired=desired, grades=P.OUTCOMES_COMPLETED)
+                change("complete", day, provider)
+            else:
+                self._grade(draws, graded, rid=rid, desired=desired, grades=P.OUTCOMES_ENDED_EARLY)
+                state["end_reason"] = "Did not attend the second session" if went == "attended" else draws.choice(
+                    END_REASONS)
+                change("end", day, provider, state["end_reason"])
+        return walk
+
     def flush(self) -> dict[str, int]:
         for name, model in self.TABLES.items():
             _insert(self.connection, model.__table__, self.rows[name])
@@ -416,4 +462,4 @@ def _insert(connection: Connection, table, rows: list[dict[str, Any]]) -> None:
                                    f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))")
 
 
-__all__ = ["step"]
+__all__ = ["Draws", "Writer", "step"]

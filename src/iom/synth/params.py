@@ -415,3 +415,92 @@ class DiversionRates:
 
 
 DIVERSION_RATES = DiversionRates()
+
+
+# --- Courses (iom.courses.synth) -----------------------------------------------------------------
+# Each course's referrals as cohorts: a fate (completed, breached = ended early, withdrawn =
+# cancelled before it started, control = suitable but not referred, or a trial's control arm),
+# how many (at the default 200,000 people; scaled with the force), the window the index date
+# falls in, and where the evaluation publishes them, the people in the cohort with each
+# follow-up outcome in the 12 months after. Sizes: Table C (000 §45) for referrals and
+# completions; Tables D, E (24-month group sizes: the first quarter's referrals), F and G for
+# the groups whose follow-up is complete by the reference date. Where a published group is
+# split across two windows, its outcome counts are split by the ratio of the windows' sizes.
+# The remaining referrals (made after the evaluated windows, or withdrawn) complete Table C.
+
+@dataclass(frozen=True)
+class CourseCohort:
+    fate: str
+    n: int
+    start: dt.date
+    end: dt.date
+    outcomes: dict[str, int] = field(default_factory=dict)
+    #: Why a control was not referred (recorded with it).
+    reason: str = ""
+
+
+def _cohort(fate, n, start, end, reason="", **outcomes):
+    return CourseCohort(fate, n, dt.date.fromisoformat(start), dt.date.fromisoformat(end), outcomes, reason)
+
+
+#: Referrals end at least this many days before the reference date, so each has ended by then.
+COURSE_LAST_REFERRAL_DAYS = 60
+COURSE_COHORTS: dict[str, tuple[CourseCohort, ...]] = {
+    "arv": (
+        _cohort("control", 315, "2016-01-01", "2016-12-31", "assessed as suitable before the course began",
+                reoffend=124, violent=108, alcohol=40),
+        _cohort("control", 3, "2017-04-01", "2018-03-31", "no place on a course within the month",
+                reoffend=0, violent=0, alcohol=0),
+        _cohort("completed", 48, "2017-01-01", "2017-03-31", reoffend=4, violent=3, alcohol=1),
+        _cohort("completed", 116, "2017-04-01", "2018-03-31", reoffend=11, violent=7, alcohol=2),
+        _cohort("breached", 23, "2017-01-01", "2017-03-31", reoffend=11, violent=10, alcohol=3),
+        _cohort("breached", 64, "2017-04-01", "2018-03-31", reoffend=29, violent=26, alcohol=6),
+        _cohort("withdrawn", 30, "2017-01-01", "2018-03-31"),
+        _cohort("completed", 258, "2018-04-01", "2019-03-31"),
+        _cohort("breached", 100, "2018-04-01", "2019-03-31"),
+        _cohort("withdrawn", 42, "2018-04-01", "2019-03-31"),
+    ),
+    # The trial: the control arm's cohort is the allocations the seed's blocks put in control.
+    "cara": (
+        _cohort("control", 49, "2017-07-01", "2018-03-31", reoffend=10, da_offence=1, da_incident=14),
+        _cohort("completed", 54, "2017-07-01", "2018-03-31", reoffend=1, da_offence=0, da_incident=10),
+        _cohort("breached", 16, "2017-07-01", "2018-03-31", reoffend=7, da_offence=5, da_incident=4),
+        _cohort("withdrawn", 4, "2017-07-01", "2018-03-31"),
+        _cohort("completed", 227, "2018-04-01", "2019-03-31"),
+        _cohort("breached", 70, "2018-04-01", "2019-03-31"),
+        _cohort("withdrawn", 30, "2018-04-01", "2019-03-31"),
+    ),
+    "arda": (
+        _cohort("control", 134, "2017-01-01", "2017-06-30", "assessed as suitable before the course began",
+                reoffend=40, da_offence=12, da_incident=16),
+        _cohort("completed", 20, "2017-07-01", "2018-03-31", reoffend=2, da_offence=0, da_incident=2),
+        _cohort("breached", 35, "2017-07-01", "2018-03-31", reoffend=3, da_offence=1, da_incident=13),
+        _cohort("withdrawn", 10, "2017-07-01", "2018-03-31"),
+        _cohort("completed", 85, "2018-04-01", "2018-08-15"),
+        _cohort("breached", 50, "2018-04-01", "2018-08-15"),
+        _cohort("withdrawn", 29, "2018-04-01", "2018-08-15"),
+    ),
+    # Consider: 90% of 36 cannot be had; 32 of 36 (88.9%) is the nearest.
+    "consider": (
+        _cohort("completed", 32, "2018-04-01", "2019-03-31"),
+        _cohort("breached", 2, "2018-04-01", "2019-03-31"),
+        _cohort("withdrawn", 2, "2018-04-01", "2019-03-31"),
+    ),
+    "vac": (
+        _cohort("completed", 211, "2018-04-01", "2019-03-31"),
+        _cohort("breached", 52, "2018-04-01", "2019-03-31"),
+        _cohort("withdrawn", 30, "2018-04-01", "2019-03-31"),
+    ),
+}
+#: The trial's seed (searched from this one for a block sequence whose first evaluated window
+#: holds the published 49 control and 74 course allocations).
+COURSE_TRIAL_SEED = 2017
+#: Days from the index offence's record to the referral or assessment (uniform, inclusive).
+COURSE_INDEX_DAYS = (3, 30)
+COURSE_ACCEPT_DAYS = (1, 7)
+COURSE_START_DAYS = (7, 35)
+#: Two sessions (two weeknights; a Saturday is one long session recorded twice), days apart.
+COURSE_SESSION_GAP_DAYS = (1, 7)
+COURSE_ROUTES = {"oocd": 0.0, "plan": 0.35, "voluntary": 0.65}
+#: Cohorts starting on or after this day are not evaluated (their 12-month follow-up is not complete).
+COURSE_LATER_FROM = dt.date(2018, 4, 1)

@@ -57,6 +57,7 @@ run: install
 	$(BIN)/iom check lead-agency
 	$(BIN)/iom da list --summary
 	COLUMNS=$${COLUMNS:-160} $(BIN)/iom oocd volumes --fy 2017 --fy 2018
+	COLUMNS=$${COLUMNS:-160} $(BIN)/iom courses completion
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 

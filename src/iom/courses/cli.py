@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
             return
         console.print(f"referral #{found.referral_id} to the {found.course_name} ({found.route}, crime #{found.crime_id}"
                       + (f", condition #{found.condition_id}" if found.condition_id else "") + f"): {found.status}. "
-                      f"Record its sessions and outcome with `iom referrals`.", highlight=False, soft_wrap=True)
+                      f"Record its sessions and outcome with `iom referral`.", highlight=False, soft_wrap=True)
 
     @courses.command("completion")
     def completion(
@@ -217,7 +217,7 @@ def print_completion(found) -> None:
         table.add_column(heading, justify="left" if heading in ("course", "period") else "right")
     for line in found.lines:
         interval = "–" if line.lower is None else f"{line.lower * 100:.0f}% to {line.upper * 100:.0f}%"
-        table.add_row(line.name, line.period, f"{line.referred:,}", f"{line.completed:,}", f"{line.breached:,}",
+        table.add_row(line.course, line.period, f"{line.referred:,}", f"{line.completed:,}", f"{line.breached:,}",
                       f"{line.withdrawn:,}", f"{line.open:,}", line.rate_text, interval)
         if line.published is not None:
             table.add_row("  paper", "", f"{line.published_referred:,}", "", "", "", "", line.published, "")

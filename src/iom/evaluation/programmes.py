@@ -1,7 +1,11 @@
 """Programmes the register can define, evaluated like any table.
 
-The register holds no course referrals yet, so a "programme" is a treatment the register
-does record, against a comparison group it also records:
+A "programme" is a treatment the register records, against a comparison group it also
+records:
+
+* ``course-<code>`` (``course-arv``, ``course-cara``, ``course-arda``): a course's groups from
+  its referrals, recorded controls or trial log (``iom.courses.service.evaluation_cases``),
+  checked cell by cell against the seed paper's table for it (``evaluate_course``).
 
 * ``oocd-vs-charge`` (and ``community-resolution-vs-charge``, ``conditional-caution-vs-charge``):
   people whose first low-gravity offence (gravity 1-2) disposed of in the intake year got an
@@ -295,6 +299,8 @@ def evaluate_course(engine: Engine, *, name: str, follow_up_months: int = 12,
     result = reproduce_frame(table, frame, horizon=follow_up_months * 365.25 / 12, outcomes=outcomes)
     for union in (g for g in groups if g.members):
         sizes[union.name] = int(frame["group"].isin(union.members).sum())
+    order = [control, "completed", "breached", *(g.name for g in groups if g.members)]
+    sizes = {g: sizes[g] for g in order if g in sizes}
     return CourseProgrammeEvaluation(
         **dict(result), programme=name, course=code, follow_up_months=follow_up_months,
         as_of=str(frame.attrs.get("as_of") or as_of), groups=sizes, compared_with=seed_name if seed.name else None)

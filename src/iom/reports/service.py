@@ -153,6 +153,38 @@ def seed_section() -> Section:
     return s
 
 
+def courses_section(engine: Engine) -> Section:
+    """Table C from the register, and each evaluated course's groups and rates against the paper."""
+    from sqlalchemy.orm import Session
+
+    from iom.courses import service as courses
+    from iom.evaluation.programmes import course_programmes, evaluate_course
+
+    s = Section("Courses: referrals, completion and evaluations",
+                "iom.courses.service.completion; iom.evaluation.programmes.evaluate_course")
+    with Session(engine) as session:
+        found = courses.completion(session)
+    s.tables.append(_table(pd.DataFrame([{
+        "course": line.name, "referred": line.referred, "completed": line.completed, "breached": line.breached,
+        "withdrawn": line.withdrawn, "open": line.open, "completion": line.rate_text,
+        "95% interval": "–" if line.lower is None else f"{line.lower * 100:.0f}% to {line.upper * 100:.0f}%",
+        "published": line.published or "–", "check": line.check or "–"} for line in found.lines])))
+    for name in course_programmes():
+        try:
+            result = evaluate_course(engine, name=name, follow_up_months=12)
+        except UserError as exc:
+            s.paragraphs.append(html.escape(f"{name}: not available: {exc}"))
+            continue
+        rows = [{"outcome": outcome, "group": g.group, "n": g.n, "events": g.events, "rate": f"{g.rate * 100:.1f}%",
+                 "95% interval": f"{g.lower * 100:.1f}% to {g.upper * 100:.1f}%"}
+                for outcome, ev in result.evaluations.items() for g in ev.groups]
+        s.paragraphs.append(html.escape(result.summary()))
+        s.tables.append(_table(pd.DataFrame(rows)))
+        for words in result.discrepancies:
+            s.paragraphs.append(html.escape(f"Against the paper: {words}."))
+    return s
+
+
 def _safe(build, title: str) -> Section:
     try:
         return build()
@@ -184,6 +216,7 @@ def build_report(
         _safe(lambda: adoption_section(con, as_of=as_of), "Before, during and after adoption"),
         *[_safe(lambda p=p: programme_section(con, name=p, as_of=as_of), f"Programme: {p}") for p in programmes],
         seed_section(),
+        *([_safe(lambda: courses_section(engine), "Courses")] if engine is not None else []),
     ]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

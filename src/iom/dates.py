@@ -23,8 +23,12 @@ def months_after(day: dt.date, months: int) -> dt.date:
 
 
 def age_on(born: dt.date, on: dt.date) -> int:
-    """Whole years between a date of birth and ``on`` (a birthday counts on the day)."""
-    return relativedelta(on, born).years
+    """Whole years between a date of birth and ``on`` (a birthday counts on the day; someone
+    born on 29 February turns a year older on 1 March in other years). Plain arithmetic: it
+    runs for every candidate of a synthetic step."""
+    if on < born:
+        return -age_on(on, born)
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")

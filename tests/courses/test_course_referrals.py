@@ -66,9 +66,14 @@ def test_cara_refuses_a_person_needing_an_interpreter_and_offers_esol(fresh_engi
 
 def test_the_da_domain_sends_cara_referrals_to_the_courses(fresh_engine, case):
     from iom.domestic_abuse import flows as da_flows
+    from iom.domestic_abuse import service as da_service
 
     with pytest.raises(UserError, match="iom courses refer --course cara"), access(fresh_engine) as a:
         da_flows.refer_to_programme(a, person_id=case.person, programme="cara", reason="Standard-risk DA")
+    with access(fresh_engine) as a:
+        found = {e.programme: e for e in da_service.eligibility(a.session, case.person, on=AS_OF)}
+    assert found["cara"].eligible and found["cara"].referred_through == "courses"
+    assert found["drive"].referred_through is None  # DRIVE stays the DA domain's
 
 
 def _caution(engine, case) -> int:

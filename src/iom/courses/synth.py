@@ -221,6 +221,11 @@ class _Pool:
             query = query.where(Offence.offence_group.in_(rule.offence_groups))
         if rule.max_gravity is not None:
             query = query.where(Offence.gravity <= rule.max_gravity)
+        domestic = or_(Crime.domestic_abuse.is_(True), Offence.domestic_abuse.is_(True))
+        if rule.domestic_abuse is not None:
+            query = query.where(domestic if rule.domestic_abuse else ~domestic)
+        if rule.alcohol_related:
+            query = query.where(Crime.alcohol_related.is_(True))
         rows = self.connection.execute(query.order_by(Crime.id)).all()
         candidates = []
         low, high = P.COURSE_INDEX_DAYS

@@ -209,6 +209,8 @@ class Eligibility(BaseModel):
     eligible: bool
     reasons: list[str]
     risk_band: str | None
+    #: The domain its referrals are made through when not this one (CARA: ``courses``).
+    referred_through: str | None = None
 
 
 class ProgrammeReferralIn(BaseModel):

@@ -21,6 +21,7 @@ from iom.domestic_abuse.rules import (DashRules, Instrument, MaracRules, dash_ru
 from iom.domestic_abuse.schemas import (MAX_REASON, DaPart, DashOut, Eligibility, MaracCheck, MaracOut, Party,
                                         PilotCohort, Rating, SpjOut)
 from iom.errors import Conflict, FieldError
+from iom.referrals.providers import directory
 from iom.register.models import Crime, Offence, Person
 from iom.security.roles import Principal
 
@@ -448,7 +449,9 @@ def eligibility(session: Session, person_id: int, *, on: dt.date) -> list[Eligib
             labels = {r.code: r.label.lower() for r in dash_rules().relationships}
             reasons.append(f"{p.name} takes {' or '.join(labels.get(r, r) for r in p.relationships)} abuse; the "
                            f"latest DASH records {labels.get(relationship, 'no relationship')}")
-        out.append(Eligibility(programme=p.code, name=p.name, eligible=not reasons, reasons=reasons, risk_band=band))
+        through = directory().get(p.provider).through
+        out.append(Eligibility(programme=p.code, name=p.name, eligible=not reasons, reasons=reasons, risk_band=band,
+                               referred_through=through if through != "domestic_abuse" else None))
     return out
 
 

@@ -7,17 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from tests.web.browser_steps import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Purpose of this session").select_option("case management")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
 
 
 REFERRAL_PAGE = re.compile(r"/referrals/\d+(#\w+)?$")
@@ -33,7 +25,7 @@ def _submit(page, button, to=REFERRAL_PAGE) -> None:
 def test_an_offender_manager_plans_and_refers(page, serve, web_db, credentials, artifacts):
     _, people = web_db
     base = serve()
-    _sign_in(page, base, "om_lbm", credentials["password"])
+    sign_in(page, base, "om_lbm", credentials["password"])
     page.goto(f"{base}/people/{people.birmingham}?tab=casework")
     assert page.get_by_role("heading", name="Needs", exact=True).is_visible()
 

@@ -10,18 +10,10 @@ import re
 import pytest
 
 from iom.domestic_abuse.rules import dash_rules
+from tests.web.browser_steps import sign_in
 from tests.web.test_da_pages import da  # noqa: F401 (the fixture: DA incidents in two LOMUs)
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Purpose of this session").select_option("case management")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
 
 
 DA_TAB = re.compile(r"tab=domestic_abuse(#[\w-]+)?$")
@@ -35,7 +27,7 @@ def _submit(page, button, to=DA_TAB) -> None:
 
 def test_an_offender_manager_lists_records_a_dash_and_refers_to_marac(page, serve, da, credentials, artifacts):  # noqa: F811
     base = serve()
-    _sign_in(page, base, "om_lbm", credentials["password"])
+    sign_in(page, base, "om_lbm", credentials["password"])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="DA monthly list").click()
     page.wait_for_url(re.compile(r"/da/list$"))
     assert page.get_by_role("heading", level=1).inner_text() == "Domestic abuse monthly list: 2019-03"

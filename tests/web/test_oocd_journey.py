@@ -11,20 +11,12 @@ import re
 import pytest
 
 from iom.diversion.service import PUBLISHED_TABLE_A
+from tests.web.browser_steps import sign_in
 from tests.web.test_oocd_pages import crimes  # noqa: F401 (the fixture: the Birmingham person's crimes)
 
 pytestmark = pytest.mark.browser
 
 DIVERSION_TAB = re.compile(r"tab=diversion(#[\w-]+)?$")
-
-
-def _sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Purpose of this session").select_option("case management")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
 
 
 def _submit(page, button) -> None:
@@ -82,7 +74,7 @@ def _authorise_and_issue(page, disposal: int, rank: str) -> None:
 def test_a_supervisor_takes_one_disposal_to_complied_and_another_to_breached(page, serve, crimes, credentials,  # noqa: F811
                                                                               artifacts):
     base = serve()
-    _sign_in(page, base, "sup_lbm", credentials["password"])
+    sign_in(page, base, "sup_lbm", credentials["password"])
     page.goto(f"{base}/people/{crimes.person}")
     with page.expect_navigation(url=DIVERSION_TAB):
         page.get_by_role("navigation", name="Parts of the record").get_by_role("link", name="Diversion").click()

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from iom.http.schemas import MAX_ID, Text
+
 
 class EsolOffer(BaseModel):
     """Offered when a group course cannot take someone who needs an interpreter."""
@@ -85,14 +87,14 @@ class ReferIn(BaseModel):
     voluntarily (``crime_id``: the index offence)."""
 
     model_config = ConfigDict(extra="forbid")
-    course: str = Field(max_length=24)
-    person_id: int
+    course: Text = Field(max_length=24)
+    person_id: int = Field(ge=1, le=MAX_ID)
     route: Literal["oocd", "plan", "voluntary"]
-    crime_id: int | None = None
-    disposal_id: int | None = None
-    format: str | None = Field(None, max_length=40)
-    interpreter_language: str | None = Field(None, max_length=8)
-    reason: str | None = Field(None, max_length=2000)
+    crime_id: int | None = Field(None, ge=1, le=MAX_ID)
+    disposal_id: int | None = Field(None, ge=1, le=MAX_ID)
+    format: Text | None = Field(None, max_length=40)
+    interpreter_language: Text | None = Field(None, max_length=8)
+    reason: Text | None = Field(None, max_length=2000)
 
 
 class AllocationOut(BaseModel):

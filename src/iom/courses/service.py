@@ -188,6 +188,35 @@ def check_referral(session: Session, *, course: Course, person_id: int, crime_id
         raise CourseRefused(course, reasons, offer=offer)
 
 
+def join_words(words: list[str], last: str = "or") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def eligibility_words(course: Course) -> list[str]:
+    """Each criterion of the course's index offence, and its provider's rules, in words."""
+    rule, words = course.eligibility, []
+    if rule.offence_groups:
+        words.append(f"The index offence is {join_words([g.lower() for g in rule.offence_groups])}")
+    if rule.alcohol_related is True:
+        words.append("It is recorded as alcohol-related")
+    elif rule.alcohol_related is False:
+        words.append("It is not recorded as alcohol-related")
+    if rule.domestic_abuse is True:
+        words.append("It is recorded as domestic abuse")
+    elif rule.domestic_abuse is False:
+        words.append("It is not domestic abuse")
+    if rule.max_gravity is not None:
+        words.append(f"Its gravity is {rule.max_gravity} or less (of 4)")
+    if rule.da_programme:
+        words.append(f"The domestic-abuse criteria for {rule.da_programme.upper()} hold (DASH risk, relationship)")
+    try:
+        provider = referrals.directory().get(course.provider)
+    except UserError:
+        return words
+    words += [r.words for r in provider.rules]
+    return words
+
+
 def referral_reason(course: Course, facts: OffenceFacts) -> str:
     return f"{course.name} for {facts.offence.lower()} (crime #{facts.crime_id}, recorded {facts.recorded_on})"
 
@@ -233,7 +262,7 @@ def course_rows(session: Session, *, course: str | None = None) -> list[tuple[Co
     query = select(CourseReferral, Referral).join(Referral, Referral.id == CourseReferral.referral_id)
     if course is not None:
         query = query.where(CourseReferral.course_code == course)
-    return list(session.execute(query.order_by(Referral.created_on, Referral.id)).tuples())
+    return [(cr, r) for cr, r in session.execute(query.order_by(Referral.created_on, Referral.id))]
 
 
 def course_referral(session: Session, referral_id: int) -> CourseReferral:
@@ -271,7 +300,7 @@ def published_check(course: Course, completed: int, ended: int) -> str | None:
         return f"agrees with the published {pub} ({completed}/{ended})"
     whole = [k for k in range(ended + 1) if percent(k / ended, places) == pub]
     if not whole:
-        return (f"the published {pub} is not a whole number of {ended} people "
+        return (f"the published {pub} is not a whole number of {ended} {'person' if ended == 1 else 'people'} "
                 f"({completed}/{ended} = {percent(completed / ended, 1)})")
     return f"the published {pub} differs from {completed}/{ended} = {ours}"
 

@@ -22,6 +22,8 @@ from iom.diversion.rules import CONDITION_KINDS, Policies, Tier, policies
 from iom.diversion.schemas import (MAX_TEXT, ConditionOut, CrimeChoice, DisposalOut, EventOut, TierOption, VolumeRow,
                                    Volumes)
 from iom.errors import Conflict, FieldError
+from iom.referrals import lifecycle as referral_lifecycle
+from iom.referrals.models import Referral
 from iom.register.models import Crime, Offence, Person
 
 #: Table A's rows: (key, label, youth, tiers counted).
@@ -282,7 +284,22 @@ def apply_change(session: Session, row: Disposal, *, action: str, target: str, o
         row.closed_on = on
     session.add(DisposalEvent(disposal_id=row.id, from_status=previous, to_status=target, on=on, by=by, reason=reason))
     session.flush()
+    if action == "issue":
+        settle_referred(session, row, on=on, by=by)
     return row
+
+
+def settle_referred(session: Session, row: Disposal, *, on: dt.date, by: str) -> None:
+    """On issue: a condition whose referral has already ended (a course finished before the
+    caution was issued) is settled now, as ``follow_referral`` would have settled it."""
+    for condition in _conditions(session, row.id):
+        if row.status != "issued":
+            return  # a failed condition has breached it: nothing more to settle
+        if condition.status != "pending" or condition.referral_id is None:
+            continue
+        status = session.scalar(select(Referral.status).where(Referral.id == condition.referral_id))
+        if status in referral_lifecycle.FINAL:
+            mark_condition(session, condition, complied=status == "completed", on=on, by=by)
 
 
 def enforce_action_for(policy_code: str, tier_code: str) -> str | None:

@@ -25,7 +25,7 @@ class Case:
     theft: int         # a theft: no course's
 
 
-def _crime(session, person: int, code: str, *, n: int, alcohol: bool = False, da: bool = False,
+def make_crime(session, person: int, code: str, *, n: int, alcohol: bool = False, da: bool = False,
            victim: int | None = None, on: dt.date = dt.date(2019, 2, 1)) -> int:
     crime = Crime(source_id=f"course-{n}", person_id=person, involvement="offender", committed_on=on, recorded_on=on,
                   offence_code=code, npu_code="BN", outcome="pending", alcohol_related=alcohol, domestic_abuse=da,
@@ -50,9 +50,9 @@ def case(fresh_engine) -> Case:
         session.add(ManagementRecord(person_id=person, effective_from=dt.date(2018, 1, 1), offender_type="Core",
                                      lead_agency="Police", lomu_code="LBM", officer="PC Test"))
         found = Case(person=person, victim=victim,
-                     assault=_crime(session, person, "105/01", n=1, alcohol=True),
-                     domestic=_crime(session, person, "105/DA", n=2, da=True, victim=victim),
-                     theft=_crime(session, person, "028/01", n=3))
+                     assault=make_crime(session, person, "105/01", n=1, alcohol=True),
+                     domestic=make_crime(session, person, "105/DA", n=2, da=True, victim=victim),
+                     theft=make_crime(session, person, "028/01", n=3))
         session.add(DashAssessment(victim_person_id=victim, perpetrator_person_id=person, crime_id=found.domestic,
                                    assessed_on=dt.date(2019, 2, 2), relationship="intimate_partner", answers={},
                                    yes_count=4, band_by_count="standard", band="standard", rules_version="dash-v1",

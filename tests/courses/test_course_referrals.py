@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from iom.casefile.commands import command_access
 from iom.courses import flows, service
 from iom.courses.models import TrialAllocation
+from iom.db import session_scope
 from iom.diversion import flows as oocd
 from iom.diversion.models import Condition, Disposal
 from iom.errors import UserError
 from iom.referrals import flows as referral_flows
 from iom.referrals import lifecycle
 
-from tests.courses.conftest import AS_OF
+from tests.courses.conftest import AS_OF, make_crime
 
 LEGAL = dict(lifecycle.TABLE)
 
@@ -136,7 +137,7 @@ def test_the_trial_log_replays_from_its_seed_and_refuses_edits(fresh_engine, cas
         first = flows.allocate(a, course="cara", person_id=case.person, crime_id=case.domestic, seed=11)
     assert first.sequence == 1 and first.arm in ("control", "course")
     assert (first.referral_id is not None) == (first.arm == "course")
-    with pytest.raises(UserError, match="already in trial cara"), access(fresh_engine) as a:
+    with pytest.raises(UserError, match="control arm|already been referred"), access(fresh_engine) as a:
         flows.allocate(a, course="cara", person_id=case.person, crime_id=case.domestic)
     with Session(fresh_engine) as session:
         log = service.trial_log(session, "cara")
@@ -153,16 +154,25 @@ def test_the_trial_log_replays_from_its_seed_and_refuses_edits(fresh_engine, cas
 
 def test_no_illegal_change_is_reachable_and_the_condition_follows(fresh_engine, case):
     engine = fresh_engine
-    made = _caution(engine, case)
-    with access(engine) as a:
-        referred = flows.refer(a, course="arv", person_id=case.person, route="oocd", disposal_id=made)
-    for action, extra in (("authorise", {"rank": "sergeant"}), ("issue", {})):
-        with access(engine) as a:
-            oocd.change(a, disposal_id=made, action=action, **extra)
+    made_crimes = iter(range(100, 10_000))
 
     class CourseReferralSteps(RuleBasedStateMachine):
+        """Each example: a new alcohol-related assault, a conditional caution for it, the ARV
+        referral from it, the caution issued; then the referral driven at random."""
+
         def __init__(self) -> None:
             super().__init__()
+            with session_scope(engine) as session:
+                crime = make_crime(session, case.person, "105/01", n=next(made_crimes), alcohol=True)
+            with access(engine) as a:
+                disposal = oocd.decide(a, person_id=case.person, crime_id=crime, tier="conditional_caution",
+                                       admission=True, consent=True, rationale="admitted", intervention_available=True)
+            with access(engine) as a:
+                self.referred = flows.refer(a, course="arv", person_id=case.person, route="oocd",
+                                            disposal_id=disposal.id)
+            for action, extra in (("authorise", {"rank": "sergeant"}), ("issue", {})):
+                with access(engine) as a:
+                    oocd.change(a, disposal_id=disposal.id, action=action, **extra)
             self.status, self.attended = "sent", False
 
         @rule(action=st.sampled_from(["send", "accept", "start", "complete", "end", "cancel", "session"]),
@@ -174,11 +184,11 @@ def test_no_illegal_change_is_reachable_and_the_condition_follows(fresh_engine, 
             try:
                 with access(engine) as a:
                     if action == "session":
-                        done = referral_flows.record_session(a, referral_id=referred.referral_id, version=None,
+                        done = referral_flows.record_session(a, referral_id=self.referred.referral_id, version=None,
                                                              held_on=AS_OF, attendance=attendance)
                     else:
                         done = referral_flows.change_status(
-                            a, referral_id=referred.referral_id, action=action, version=None, reason="Reason",
+                            a, referral_id=self.referred.referral_id, action=action, version=None, reason="Reason",
                             outcomes={"Completes the course": "partly"} if action in ("complete", "end") else None)
             except UserError:
                 assert expected is None, f"{self.status} → {action} is legal but was refused"
@@ -190,12 +200,14 @@ def test_no_illegal_change_is_reachable_and_the_condition_follows(fresh_engine, 
         @invariant()
         def condition_agrees(self):
             with Session(engine) as session:
-                stored = session.get(Condition, referred.condition_id).status
+                stored = session.get(Condition, self.referred.condition_id).status
+                disposal = session.get(Disposal, session.get(Condition, self.referred.condition_id).disposal_id)
             want = {"completed": "complied", "ended early": "failed", "cancelled": "failed"}.get(self.status, "pending")
             assert stored == want
+            assert disposal.status == {"complied": "complied", "failed": "breached"}.get(want, "issued")
 
     run_state_machine_as_test(CourseReferralSteps, settings=settings(
-        max_examples=1, stateful_step_count=25, deadline=None, suppress_health_check=list(HealthCheck)))
+        max_examples=6, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck)))
 
 
 def test_a_course_finished_before_the_caution_is_issued_settles_its_condition_on_issue(fresh_engine, case):
@@ -211,3 +223,34 @@ def test_a_course_finished_before_the_caution_is_issued_settles_its_condition_on
     with Session(fresh_engine) as session:
         assert session.get(Condition, referred.condition_id).status == "complied"
         assert session.get(Disposal, made).status == "complied"
+
+
+@pytest.mark.parametrize("seed, arm", [(4, "control"), (1, "course")])
+def test_a_person_is_in_one_group_of_an_evaluation(fresh_engine, case, seed, arm):
+    with pytest.raises(UserError, match="recorded on 2019-02-01: suitability is assessed after it"), \
+            access(fresh_engine) as a:
+        flows.record_control(a, course="arv", person_id=case.person, crime_id=case.assault, reason="no place",
+                             assessed_on=dt.date(2019, 1, 1))
+    with access(fresh_engine) as a:
+        flows.record_control(a, course="arv", person_id=case.person, crime_id=case.assault, reason="no place")
+    with pytest.raises(service.CourseRefused, match="recorded as a control"), access(fresh_engine) as a:
+        flows.refer(a, course="arv", person_id=case.person, route="plan", crime_id=case.assault)
+    with access(fresh_engine) as a:  # the trial: a control-arm person is never then referred
+        found = flows.allocate(a, course="cara", person_id=case.person, crime_id=case.domestic, seed=seed)
+    assert found.arm == arm
+    if found.arm == "control":
+        with pytest.raises(service.CourseRefused, match="control arm"), access(fresh_engine) as a:
+            flows.refer(a, course="cara", person_id=case.person, route="plan", crime_id=case.domestic)
+    if found.arm == "course":  # a second DA offence: still allocated once
+        with session_scope(fresh_engine) as session:
+            again = make_crime(session, case.person, "105/DA", n=50, da=True, victim=case.victim)
+        with pytest.raises(UserError, match="already in trial cara"), access(fresh_engine) as a:
+            flows.allocate(a, course="cara", person_id=case.person, crime_id=again)
+
+
+def test_the_first_allocation_draws_its_seed_on_the_server(fresh_engine, case):
+    with access(fresh_engine) as a:
+        flows.allocate(a, course="cara", person_id=case.person, crime_id=case.domestic)
+    with Session(fresh_engine) as session:
+        log = service.trial_log(session, "cara")
+    assert len(log) == 1 and log[0].seed > 0 and service.verify_trial(log).intact

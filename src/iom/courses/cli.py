@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
         person: str = typer.Argument(..., help="The person: pseudo id, source id or id."),
         course: str = typer.Option(..., "--course", help="A course evaluated by a trial (cara)."),
         crime: int = typer.Option(..., "--crime", help="The index offence's crime id."),
-        seed: int = typer.Option(None, "--seed", help="The trial's seed (its first case only)."),
+        seed: int = typer.Option(None, "--seed", help="The trial's seed, with its first case only (default: drawn on the server and never shown, so nobody can tell the next arm)."),
         interpreter: str = typer.Option(None, "--interpreter", help="The language an interpreter is needed for."),
         as_json: bool = _json_option(),
         as_of: dt.datetime = as_of_option(),

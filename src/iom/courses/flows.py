@@ -7,6 +7,7 @@ follows the referral when it ends (``iom.diversion.service.follow_referral``).""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from iom.casefile.access import Access
 from iom.courses import service
@@ -39,6 +40,8 @@ def refer(access: Access, *, course: str, person_id: int, route: str, crime_id: 
     access.require(PERMISSION, "this role cannot make referrals")
     rules = catalogue()
     chosen = rules.get(course)
+    if route not in rules.referral_routes:
+        raise FieldError(f"a course referral comes from {', '.join(rules.referral_routes)}, not {route!r}", field="route")
     session = access.session
     condition: dict = {}
     if route == "oocd":
@@ -107,16 +110,24 @@ def allocate(access: Access, *, course: str, person_id: int, crime_id: int, seed
     found: dict = {}
 
     def check() -> None:
+        # Everything the course and its provider ask, before the arm is known: a case the course
+        # would refuse is never allocated, to either arm.
         service.check_referral(session, course=chosen, person_id=person_id, crime_id=crime_id, on=access.as_of,
                                interpreter_language=interpreter_language, format=format, rules=rules)
+        referrals.check_new_referral(session, person_id=person_id, provider_code=chosen.provider,
+                                     pathway=chosen.pathway, reason=chosen.name,
+                                     desired_outcomes=["Completes the course"], on=access.as_of, through="courses")
         log = service.trial_log(session, trial)
-        if any(row.crime_id == crime_id for row in log):
-            raise FieldError(f"crime #{crime_id} is already in trial {trial}", field="crime")
-        use = seed if seed is not None else (log[0].seed if log else None)
-        if use is None:
-            raise FieldError(f"the first case of trial {trial} sets its seed: give --seed", field="seed")
-        found["entry"] = service.next_allocation(log, trial=trial, seed=use, ratio=ratio, person_id=person_id,
-                                                 crime_id=crime_id, on=access.as_of, by=access.user.username)
+        if any(row.person_id == person_id for row in log):
+            raise FieldError(f"this person is already in trial {trial}: a person is allocated once", field="person")
+        if log and seed is not None and seed != log[0].seed:
+            raise FieldError(f"trial {trial} runs on the seed it was given with its first case", field="seed")
+        # The first case draws the seed on the server unless one is given (a test, a replay):
+        # the allocator never sees it, so cannot tell the next arm.
+        use = log[0].seed if log else (seed if seed is not None else secrets.randbelow(2**31 - 1) + 1)
+        found["entry"] = service.next_allocation(log, trial=trial, seed=use, ratio=service.log_ratio(log, ratio),
+                                                 person_id=person_id, crime_id=crime_id, on=access.as_of,
+                                                 by=access.user.username)
 
     def apply(_person) -> AllocationOut:
         entry = found["entry"]

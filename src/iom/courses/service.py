@@ -79,14 +79,14 @@ def records_of(connection, person_ids: Iterable[int], *, since: dt.date) -> dict
 
 
 @lru_cache(maxsize=8192)
-def _follow_up_end(index: dt.date, months: int) -> dt.date:
+def follow_up_end(index: dt.date, months: int) -> dt.date:
     return months_after(index, months)
 
 
 def follow_up(records: list[Record], *, index: dt.date, months: int) -> tuple[dict[str, bool], int | None]:
     """Which outcomes happened in (index, index + months], and the days to the first further
     offence (None if there was none)."""
-    end = _follow_up_end(index, months)
+    end = follow_up_end(index, months)
     window = [r for r in records if index < r.committed_on <= end]
     first = next((r.committed_on for r in window if r.is_crime), None)
     return ({name: any(test(r) for r in window) for name, test in OUTCOMES.items()},
@@ -147,9 +147,12 @@ def offence_reasons(course: Course, facts: OffenceFacts) -> list[str]:
 def language_offer(rules: Catalogue, course: Course, language: str | None) -> tuple[list[str], schemas.EsolOffer | None]:
     """A group course run only in other languages cannot take someone who needs an
     interpreter (it would disrupt the group, 000 §74): offer ESOL instead."""
-    if not language or language in course.languages or not course.group:
+    if not language:
         return [], None
-    name = rules.language(language)
+    name = rules.language(language)  # a code the catalogue knows, whatever the course
+    language = language.strip().lower()
+    if language in course.languages or not course.group:
+        return [], None
     runs_in = " or ".join(rules.languages[c] for c in course.languages)
     provider = referrals.directory().get(rules.esol_provider)
     return ([f"its groups run in {runs_in} and an interpreter would disrupt the group; this person needs a "
@@ -182,8 +185,9 @@ def check_referral(session: Session, *, course: Course, person_id: int, crime_id
     reasons += language
     if session.scalar(select(func.count()).select_from(CourseReferral).join(Referral)
                       .where(CourseReferral.course_code == course.code, Referral.person_id == person_id,
-                             CourseReferral.crime_id == crime_id)):
+                             CourseReferral.crime_id == crime_id, Referral.status != "cancelled")):
         reasons.append(f"this person has already been referred to it for crime #{crime_id}")
+    reasons += _group_reasons(session, course=course, person_id=person_id, as_referral=True)
     if reasons:
         raise CourseRefused(course, reasons, offer=offer)
 
@@ -215,6 +219,27 @@ def eligibility_words(course: Course) -> list[str]:
         return words
     words += [r.words for r in provider.rules]
     return words
+
+
+def _group_reasons(session: Session, *, course: Course, person_id: int, as_referral: bool) -> list[str]:
+    """A person is in one of an evaluation's groups only: a recorded control is not referred, a
+    person referred is not a control, and the trial's control arm is not referred (it would
+    contaminate the comparison)."""
+    reasons = []
+    if as_referral and session.scalar(select(func.count()).select_from(CourseControl).where(
+            CourseControl.course_code == course.code, CourseControl.person_id == person_id)):
+        reasons.append("this person is recorded as a control for its evaluation")
+    if as_referral and course.evaluation is not None and course.evaluation.control == "randomised":
+        trial = course.evaluation.trial or course.code
+        if session.scalar(select(func.count()).select_from(TrialAllocation).where(
+                TrialAllocation.trial == trial, TrialAllocation.person_id == person_id,
+                TrialAllocation.arm == "control")):
+            reasons.append(f"this person was allocated to trial {trial}'s control arm")
+    if not as_referral and session.scalar(select(func.count()).select_from(CourseReferral).join(Referral).where(
+            CourseReferral.course_code == course.code, Referral.person_id == person_id,
+            Referral.status != "cancelled")):
+        reasons.append("this person has been referred to it, so cannot be one of its controls")
+    return reasons
 
 
 def referral_reason(course: Course, facts: OffenceFacts) -> str:
@@ -378,7 +403,12 @@ def check_control(session: Session, *, course: Course, person_id: int, crime_id:
         raise FieldError(f"the {course.name} has no recorded control group", field="course")
     if assessed_on > as_of:
         raise FieldError(f"suitability cannot be assessed on a day to come ({assessed_on})", field="assessed_on")
-    reasons = offence_reasons(course, offence_facts(session, crime_id, person_id=person_id))
+    facts = offence_facts(session, crime_id, person_id=person_id)
+    if assessed_on < facts.recorded_on:
+        raise FieldError(f"crime #{crime_id} was recorded on {facts.recorded_on}: suitability is assessed after it",
+                         field="assessed_on")
+    reasons = offence_reasons(course, facts) + _group_reasons(session, course=course, person_id=person_id,
+                                                              as_referral=False)
     if reasons:
         raise CourseRefused(course, reasons)
     if session.scalar(select(func.count()).select_from(CourseControl).where(
@@ -416,6 +446,14 @@ def entry_content(row: TrialAllocation | dict) -> dict:
             "crime_id": get("crime_id"), "arm": get("arm"), "allocated_on": on.isoformat(), "by": get("allocated_by")}
 
 
+def log_ratio(log: list[TrialAllocation], default: tuple[int, int]) -> tuple[int, int]:
+    """The ratio a trial began with (a later edit of the catalogue does not change a running trial)."""
+    if not log:
+        return default
+    first, second = (int(x) for x in log[0].ratio.split(":"))
+    return first, second
+
+
 def next_allocation(log: list[TrialAllocation], *, trial: str, seed: int, ratio: tuple[int, int], person_id: int,
                     crime_id: int, on: dt.date, by: str) -> dict:
     """The next entry of a trial: its arm from the seed's blocks, chained to the last entry."""
@@ -442,7 +480,7 @@ def verify_trial(log: list[TrialAllocation]) -> schemas.TrialCheck:
         ratio = tuple(int(x) for x in log[0].ratio.split(":"))
         replay = block_allocations([str(r.sequence) for r in log], seed=log[0].seed, arms=("control", "course"),
                                    ratio=ratio)
-        previous = ""
+        previous, last_day = "", None
         for row, slot in zip(log, replay, strict=True):
             if row.sequence != slot["sequence"]:
                 problems.append(f"entry {row.sequence} is out of sequence (expected {slot['sequence']})")
@@ -450,7 +488,9 @@ def verify_trial(log: list[TrialAllocation]) -> schemas.TrialCheck:
                 problems.append(f"entry {row.sequence}'s hash does not match its content and the entry before it")
             if row.arm != slot["arm"] or row.block != slot["block"]:
                 problems.append(f"entry {row.sequence} is in arm {row.arm}; the seed gives {slot['arm']}")
-            previous = row.hash
+            if last_day is not None and row.allocated_on < last_day:
+                problems.append(f"entry {row.sequence} is dated {row.allocated_on}, before the entry above it")
+            previous, last_day = row.hash, row.allocated_on
     arms = defaultdict(int)
     for row in log:
         arms[row.arm] += 1
@@ -476,14 +516,16 @@ def evaluation_cases(session: Session, *, course: Course, follow_up_months: int,
         raise UserError(f"the {course.name} has no evaluation defined (courses-v1.toml)")
     if not 1 <= follow_up_months <= MAX_FOLLOW_UP:
         raise UserError(f"--follow-up is 1 to {MAX_FOLLOW_UP} months")
-    last = months_after(as_of, -follow_up_months)
+    def complete(index: dt.date) -> bool:
+        return follow_up_end(index, follow_up_months) <= as_of
+
     cases: list[Case] = []
     control = "control"
     if course.evaluation.control == "recorded":
-        for row in session.scalars(select(CourseControl).where(CourseControl.course_code == course.code,
-                                                               CourseControl.assessed_on <= last)
+        for row in session.scalars(select(CourseControl).where(CourseControl.course_code == course.code)
                                    .order_by(CourseControl.id)):
-            cases.append(Case(row.person_id, control, row.assessed_on, row.crime_id))
+            if complete(row.assessed_on):
+                cases.append(Case(row.person_id, control, row.assessed_on, row.crime_id))
         in_course: set[int] | None = None
     else:
         trial, _ = trial_of(course)
@@ -494,18 +536,22 @@ def evaluation_cases(session: Session, *, course: Course, follow_up_months: int,
         control = "suitable control"
         in_course = set()
         for row in log:
-            if row.arm == "control" and row.allocated_on <= last:
+            if row.arm == "control" and complete(row.allocated_on):
                 cases.append(Case(row.person_id, control, row.allocated_on, row.crime_id))
             elif row.arm == "course":
                 in_course.add(row.crime_id)
     for cr, r in course_rows(session, course=course.code):
         fate = FATES.get(r.status)
-        if fate not in ("completed", "breached") or r.created_on > last:
+        if fate not in ("completed", "breached") or not complete(r.created_on):
             continue
         if in_course is not None and cr.crime_id not in in_course:
             continue  # referred outside the trial: not part of its evaluation
         cases.append(Case(r.person_id, fate, r.created_on, cr.crime_id))
-    return cases, control
+    # The groups count people: a person referred twice is counted once, from the first referral.
+    first: dict[int, Case] = {}
+    for case in sorted(cases, key=lambda c: (c.index_date, c.crime_id)):
+        first.setdefault(case.person_id, case)
+    return [c for c in cases if first[c.person_id] is c], control
 
 
 def outcomes_for(connection, cases: list[Case], *, months: int) -> list[tuple[dict[str, bool], int | None]]:

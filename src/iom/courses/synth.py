@@ -160,7 +160,7 @@ def step(connection: Connection, *, seed: int, as_of: dt.date) -> dict[str, int]
                     controls.append({"course_code": course.code, "person_id": case.person_id, "crime_id": case.crime_id,
                                      "assessed_on": case.index, "reason": cohort.reason, "recorded_by": BY})
                 continue
-            referrals.append(_refer(writer, draws, rules, course, cohort, case, links, as_of=as_of))
+            referrals.append(_refer(writer, draws, rules, course, cohort, case, links, conditions, as_of=as_of))
     counts = writer.flush()
     if referrals:
         connection.execute(insert(CourseReferral.__table__), referrals)
@@ -342,9 +342,9 @@ def _trial_seed(ratio: tuple[int, int], *, n_control: int, n_early: int) -> int:
 
 
 def _refer(writer: Writer, draws: Draws, rules: Catalogue, course: Course, cohort: Cohort, case: Case,
-           links: list[tuple[int, int, str]], *, as_of: dt.date) -> dict:
+           links: list[tuple[int, int, str]], conditions: dict, *, as_of: dt.date) -> dict:
     fate = FATE_STATUS[cohort.fate]
-    condition = case.condition
+    condition = conditions.get(case.crime_id)
     route = "oocd" if condition and CONDITION_FATE.get(condition[1]) == cohort.fate else \
         draws.weighted({k: v for k, v in P.COURSE_ROUTES.items() if k != "oocd"})
     provider = directory().get(course.provider)
@@ -355,6 +355,7 @@ def _refer(writer: Writer, draws: Draws, rules: Catalogue, course: Course, cohor
         desired=["Completes the course"], created=case.index, officer="IOM offender manager", as_of=as_of, fate=fate)
     if route == "oocd":
         links.append((condition[0], rid, course.provider))
+        conditions.pop(case.crime_id, None)  # a condition is one referral's: not linked again by another course
     return {"referral_id": rid, "course_code": course.code, "route": route, "crime_id": case.crime_id,
             "condition_id": condition[0] if route == "oocd" else None, "format": draws.choice(course.formats),
             "interpreter_language": None, "rules_version": rules.version}

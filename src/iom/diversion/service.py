@@ -376,9 +376,12 @@ def follow_referral(session: Session, *, referral, on: dt.date, by: str) -> None
     condition = session.scalar(select(Condition).where(Condition.referral_id == referral.id))
     if condition is None or condition.status != "pending":
         return
-    if get_disposal(session, condition.disposal_id).status != "issued":
+    disposal = get_disposal(session, condition.disposal_id)
+    if disposal.status != "issued":
         return
-    mark_condition(session, condition, complied=referral.status == "completed", on=on, by=by)
+    # Never dated before the disposal was issued (a referral change back-dated at the console).
+    mark_condition(session, condition, complied=referral.status == "completed", on=max(on, disposal.issued_on or on),
+                   by=by)
 
 
 def overdue(session: Session, *, on: dt.date) -> list[tuple[Disposal, Condition]]:

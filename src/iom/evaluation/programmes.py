@@ -259,12 +259,13 @@ def course_frame(session, *, code: str, follow_up_months: int, as_of: dt.date | 
         raise UserError("the register holds no crimes: load or generate data first")
     cases, control = service.evaluation_cases(session, course=course, follow_up_months=follow_up_months, as_of=as_of)
     found = service.outcomes_for(session, cases, months=follow_up_months)
-    horizon = follow_up_months * 365.25 / 12
     frame = pd.DataFrame({
         "person_id": [c.person_id for c in cases], "group": [c.group for c in cases],
         "index_date": [c.index_date for c in cases],
         **{name: [int(o[name]) for o, _ in found] for name in course.evaluation.outcomes},
-        "days": [float(days) if days is not None else round(horizon, 1) for _, days in found],
+        "days": [float(days) if days is not None else
+                 float((service.follow_up_end(c.index_date, follow_up_months) - c.index_date).days)
+                 for c, (_, days) in zip(cases, found, strict=True)],
     })
     frame.attrs.update(control=control, as_of=as_of, outcomes=list(course.evaluation.outcomes), course=course)
     return frame

@@ -279,8 +279,13 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
     paper's rebuilt records, or a course's cases read from the register."""
     name = table.name
     cells = []
+    discrepancies = []
     for g in table.groups:
         sub = frame[frame["group"].isin(g.members or (g.name,))]
+        if sub.empty:
+            if g.outcomes:
+                discrepancies.append(f"{g.name}: no people in these records, so none of its cells can be checked")
+            continue
         for outcome, cell in g.outcomes.items():
             r = wilson(int(sub[outcome].sum()), len(sub))
             cells.append(CellCheck(
@@ -293,7 +298,7 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
     outcomes = outcomes or list(table.groups[0].outcomes)
     for outcome in outcomes:
         evaluations[outcome] = evaluate_frame(frame, group_col="group", control=table.control, event_col=outcome)
-        for union in (g for g in table.groups if g.members):
+        for union in (g for g in table.groups if g.members and frame["group"].isin(g.members).any()):
             merged = frame.assign(group=frame["group"].where(~frame["group"].isin(union.members), union.name))
             extra = evaluate_frame(merged, group_col="group", control=table.control, event_col=outcome)
             evaluations[outcome].comparisons += [c for c in extra.comparisons if c.group == union.name]
@@ -302,10 +307,15 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
         survival = evaluate_frame(
             frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=horizon
         ).survival
-    discrepancies = []
     stated = []
+    present = set(frame["group"]) | {g.name for g in table.groups if g.members and frame["group"].isin(g.members).any()}
     for s in table.stated:
-        comp = evaluations[s.outcome].comparison(s.group)
+        comp = next((c for c in evaluations[s.outcome].comparisons if c.group == s.group), None) \
+            if s.group in present else None
+        if comp is None or comp.relative_reduction is None:
+            discrepancies.append(f"stated {s.stated:g}% ({s.text}): these records cannot give it "
+                                 f"({'no ' + s.group if comp is None else 'no events in the control group'})")
+            continue
         computed = comp.relative_reduction * 100
         by_name = {g.name: g for g in table.groups}
         pub_g = _pct(by_name[s.group].outcomes[s.outcome].published)
@@ -331,7 +341,7 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
                 f"{c.group} {c.outcome}: published {c.published}, but {c.events}/{c.n} is "
                 f"{percent(c.rate, 2)}" + ("" if whole else f" and no whole count of {c.n} gives {c.published}")
             )
-    if name == "G" and len(stated) == 2:
+    if name == "G" and len(stated) == 2 and len(table.stated) == 2:
         by = {s.text: s for s in stated}
         reoff, da = by[table.stated[0].text], by[table.stated[1].text]
         if abs(da.stated - reoff.computed) < 1 and reoff.stated != round(reoff.computed):
@@ -343,7 +353,8 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
     return SeedTableReproduction(
         table=name, title=table.title, source=table.source, cells=cells, evaluations=evaluations,
         survival=survival, stated=stated, discrepancies=discrepancies, notes=list(table.notes),
-        roi=table_d_return_on_investment(evaluations["violent"]) if name == "D" else None,
+        roi=table_d_return_on_investment(evaluations["violent"])
+        if name == "D" and "all suitable" in present else None,
     )
 
 

@@ -30,6 +30,9 @@ _PG_TRIGGERS = [
     "$$ BEGIN RAISE EXCEPTION 'trial_allocations is append-only'; END $$",
     "CREATE TRIGGER trial_allocations_append_only BEFORE UPDATE OR DELETE ON trial_allocations "
     "FOR EACH ROW EXECUTE FUNCTION trial_allocations_refuse()",
+    # A row trigger does not see TRUNCATE: a statement trigger does.
+    "CREATE TRIGGER trial_allocations_no_truncate BEFORE TRUNCATE ON trial_allocations "
+    "FOR EACH STATEMENT EXECUTE FUNCTION trial_allocations_refuse()",
 ]
 
 
@@ -102,6 +105,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS trial_allocations_no_truncate ON trial_allocations")
         op.execute("DROP TRIGGER IF EXISTS trial_allocations_append_only ON trial_allocations")
         op.execute("DROP FUNCTION IF EXISTS trial_allocations_refuse()")
     else:

@@ -146,8 +146,12 @@ def test_the_trial_log_replays_from_its_seed_and_refuses_edits(fresh_engine, cas
     log[0].arm = "course" if log[0].arm == "control" else "control"
     found = service.verify_trial(log)
     assert not found.intact and any("hash does not match" in p for p in found.problems)
-    with pytest.raises(Exception), fresh_engine.begin() as connection:  # append only, in the database itself
-        connection.execute(text("UPDATE trial_allocations SET arm = 'course'"))
+    refusals = ["UPDATE trial_allocations SET arm = 'course'", "DELETE FROM trial_allocations"]
+    if fresh_engine.dialect.name == "postgresql":
+        refusals.append("TRUNCATE trial_allocations")  # a statement trigger: row triggers do not see it
+    for statement in refusals:  # append only, in the database itself
+        with pytest.raises(Exception, match="append-only"), fresh_engine.begin() as connection:
+            connection.execute(text(statement))
     with Session(fresh_engine) as session:
         assert len(session.scalars(select(TrialAllocation)).all()) == 1
 

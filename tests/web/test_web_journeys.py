@@ -24,6 +24,7 @@ from iom.db import session_scope
 from iom.register.models import Crime
 from iom.security import service as users
 from iom.synth import sample
+from tests.web.browser_steps import sign_in
 
 pytestmark = pytest.mark.browser
 scoring = pytest.importorskip("iom.scoring.service")
@@ -43,14 +44,6 @@ def _add_crimes(engine, person_id: int, count: int, first: dt.date, days: int, t
                               outcome="charge", outcome_on=on + dt.timedelta(days=30)))
 
 
-def _sign_in(page, base: str, username: str, password: str, purpose: str = "case management") -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Purpose of this session").select_option(purpose)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _selection_row(page, base: str, person_id: int) -> dict:
     response = page.request.get(f"{base}/api/v1/selection/BN")
     assert response.ok, response.text()
@@ -64,7 +57,7 @@ def test_an_offender_managers_day(page, serve, web_db, credentials, artifacts):
     _add_crimes(engine, people.birmingham, 30, dt.date(2016, 1, 10), 900, "day")
     base = serve()
 
-    _sign_in(page, base, "om_lbm", credentials["password"])
+    sign_in(page, base, "om_lbm", credentials["password"])
     page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
     assert page.get_by_role("heading", level=1).inner_text() == "My caseload: PC Sample"
     assert page.get_by_role("heading", name="Needs attention").is_visible()
@@ -112,7 +105,7 @@ def test_an_override_applies_only_once_a_supervisor_approves_it(page, browser, s
     base = serve(score=True)
     reason = "Moved to supported housing out of area"
 
-    _sign_in(page, base, "om_lbm", credentials["password"])
+    sign_in(page, base, "om_lbm", credentials["password"])
     page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
     before = _selection_row(page, base, people.birmingham)
     assert before["decision"] != "exit"
@@ -143,7 +136,7 @@ def test_an_override_applies_only_once_a_supervisor_approves_it(page, browser, s
     supervisor = browser.new_context()
     try:
         sup = supervisor.new_page()
-        _sign_in(sup, base, "sup_lbm", credentials["password"])
+        sign_in(sup, base, "sup_lbm", credentials["password"])
         sup.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
         sup.goto(f"{base}/approvals")
         row = sup.locator("tbody tr").filter(has_text=reason)
@@ -176,7 +169,7 @@ def test_axe_finds_no_serious_accessibility_violations(browser, serve, web_db, c
     context = browser.new_context(bypass_csp=True)
     try:
         page = context.new_page()
-        _sign_in(page, base, "om_lbm", credentials["password"])
+        sign_in(page, base, "om_lbm", credentials["password"])
         page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
         pages = {
             "caseload": "/caseload",
@@ -208,7 +201,7 @@ def test_a_prolific_persons_page_stays_short(browser, serve, web_db, credentials
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = context.new_page()
-        _sign_in(page, base, "om_lbm", credentials["password"])
+        sign_in(page, base, "om_lbm", credentials["password"])
         page.wait_for_url(re.compile(re.escape(base) + r"/caseload"))
         page.goto(f"{base}/people/{people.birmingham}")
         assert page.get_by_role("heading", level=1).inner_text() == "Zebedee Quartermaine"

@@ -52,3 +52,16 @@ def user_option(help: str = "Who is acting (audited)."):
 
 def purpose_option(default: str):
     return typer.Option(default, "--purpose", help="Why you read or change this record (audited).")
+
+
+def options_model(model, **values):
+    """A schema from a command's options (None left out), its validation errors as one plain refusal."""
+    from pydantic import ValidationError
+
+    from iom.edge import plain_errors
+    from iom.errors import UserError
+
+    try:
+        return model(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:
+        raise UserError(plain_errors(exc.errors())) from None

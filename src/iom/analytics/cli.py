@@ -32,6 +32,32 @@ def _pounds(pence) -> str:
     return f"{'−' if pence < 0 else ''}£{abs(pence) / 100:,.0f}"
 
 
+def _consistency(ctx, on, user: str) -> dict:
+    """The cohort framework's consistency measures per LOMU on the index date (audited)."""
+    from iom.casefile.commands import command_access
+    from iom.cohort_framework import views
+    from iom.terminal import state
+
+    with command_access(state(ctx).engine, user=user, purpose="measures by LOMU (CLI)", as_of=on) as access:
+        return {u.lomu_code: u for u in views.consistency(access)}
+
+
+def _print_consistency(units: dict, on) -> None:
+    from iom.formatting import percent
+    from iom.terminal import console
+
+    table = Table(title=f"Consistency across LOMUs on {on}: adoptions and exits in the 12 months before")
+    for col in ("LOMU", "members", "officers", "per officer", "adopted", "adoption rate", "exited", "exit rate",
+                "lapsed eligibility"):
+        table.add_column(col, justify="left" if col == "LOMU" else "right")
+    for u in units.values():
+        table.add_row(str(u.lomu_code), f"{u.members:,}", f"{u.officers:,}",
+                      "–" if u.members_per_officer is None else f"{u.members_per_officer:.1f}", f"{u.adopted:,}",
+                      percent(u.adoption_rate), f"{u.exited:,}", percent(u.exit_rate),
+                      f"{u.lapsed:,} ({percent(u.lapsed_share)})")
+    console.print(table)
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     frame = frame.copy()
     if "index_date" in frame:
@@ -40,7 +66,7 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def register(app: typer.Typer) -> None:
-    from iom.terminal import console
+    from iom.terminal import console, user_option
 
     @app.command()
     def measures(
@@ -54,8 +80,10 @@ def register(app: typer.Typer) -> None:
         wait: int = typer.Option(6, "--wait", min=0, max=60, help="Months allowed for an offence to be proven after the follow-up."),
         parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports (iom export DIR) instead of the database."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        user: str = user_option("Who reads the cohort measures (by LOMU, audited)."),
     ) -> None:
-        """Reoffending rate, frequency and cost of crime: police-recorded and proven side by side."""
+        """Reoffending rate, frequency and cost of crime: police-recorded and proven side by side.
+        By LOMU, also members per officer, adoption and exit rates and lapsed eligibility."""
         from iom.analytics.service import reoffending_measures
 
         frame = reoffending_measures(
@@ -64,10 +92,17 @@ def register(app: typer.Typer) -> None:
         if frame.empty:
             raise UserError(f"no IOM cohort members on {start.date() if start else 'the default start date'}: "
                             "choose a date the register covers")
+        index_date = frame["index_date"].iloc[0]
+        units = _consistency(ctx, index_date, user) if by == "lomu" and parquet is None else None
         if as_json:
-            print(json.dumps(_records(frame), indent=2))
+            records = _records(frame)
+            if units is not None:
+                for record in records:
+                    found = units.get(record["group"])
+                    record["cohort"] = found.model_dump(mode="json") if found else None
+            print(json.dumps(records, indent=2))
             return
-        table = Table(title=f"IOM cohort on {frame['index_date'].iloc[0]} by {by}: {follow_up}-month follow-up")
+        table = Table(title=f"IOM cohort on {index_date} by {by}: {follow_up}-month follow-up")
         for col in ("group", "offenders", "recorded rate (95%)", "freq.", "cost", "proven rate (95%)", "freq.", "cost"):
             table.add_column(col, justify="left" if col == "group" else "right")
         for r in frame.itertuples():
@@ -79,6 +114,8 @@ def register(app: typer.Typer) -> None:
                 f"{r.proven_per_offender:.2f}", _pounds(r.proven_cost_pence),
             )
         console.print(table)
+        if units is not None:
+            _print_consistency(units, index_date)
 
     @app.command()
     def adoption(

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from iom.errors import UserError
-from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
+from iom.terminal import as_of_option, console, day, options_model, purpose_option, state, user_option
 
 PERSON = typer.Argument(..., help="Pseudo id, source id or id.")
 DATE = ["%Y-%m-%d"]
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from iom.casefile.commands import command_access, person_id
         from iom.casework import flows, schemas, service
 
-        body = _model(schemas.ActionIn, kind=kind.lower(), pathway=pathway, description=text, due_on=due.date(), owner=owner)
+        body = options_model(schemas.ActionIn, kind=kind.lower(), pathway=pathway, description=text, due_on=due.date(), owner=owner)
         with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
             pid = person_id(access, person)
             action = flows.add_action(access, person_id=pid, body=body)
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
         from iom.casefile.commands import command_access, person_id
         from iom.casework import flows, schemas
 
-        change = _model(schemas.ActionChange, version=version, status=status, outcome=outcome,
+        change = options_model(schemas.ActionChange, version=version, status=status, outcome=outcome,
                         due_on=due.date() if due else None, owner=owner)
         with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
             action = flows.change_action(access, person_id=person_id(access, person), action_id=action_id, change=change)
@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
         from iom.casefile.commands import command_access, person_id
         from iom.casework import flows, schemas
 
-        body = _model(schemas.ReviewIn, level=level.title(), outcome=outcome, reviewed_on=day(on), notes=notes)
+        body = options_model(schemas.ReviewIn, level=level.title(), outcome=outcome, reviewed_on=day(on), notes=notes)
         with command_access(state(ctx).engine, user=user, purpose=purpose) as access:
             done = flows.record_review(access, person_id=person_id(access, person), body=body)
         console.print(f"review #{done.id} on {done.reviewed_on}: {done.level} ({done.outcome}); next due {done.next_due}",
@@ -282,15 +282,3 @@ def _level(text: str) -> str:
     if level not in ("none", "standard", "severe"):
         raise UserError(f"a need is none, standard or severe (got {text!r})")
     return level
-
-
-def _model(model, **values):
-    """A schema from options, its validation errors as one plain refusal."""
-    from pydantic import ValidationError
-
-    from iom.edge import plain_errors
-
-    try:
-        return model(**{k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:
-        raise UserError(plain_errors(exc.errors())) from None

@@ -150,6 +150,7 @@ VERSIONED_TABLES = (
     "scoring_models", "score_runs", "scores",
     "risk_reviews", "mappa_records", "mappa_panels",
     "dash_assessments", "marac_referrals", "spj_assessments", "da_cohorts", "da_cohort_members",
+    "breaches",
 )
 
 

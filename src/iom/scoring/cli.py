@@ -53,7 +53,6 @@ def select_cmd(
     config: str = config_option(),
     apply: bool = typer.Option(False, "--apply", help="Write the adoptions and exits to the register (audited). "
                                "Without it the command only shows what would change."),
-    cohort: str = typer.Option("PPO", "--cohort", help="The cohort adoptions go into with --apply."),
     user: str = user_option("Who applies the selection (with --apply)."),
     purpose: str = purpose_option("selection (CLI)"),
 ) -> None:
@@ -92,34 +91,55 @@ def select_cmd(
         if changes:
             console.print(f"dry run: {sum(r.decision == 'adopt' for _, r in changes):,} adopt and "
                           f"{sum(r.decision == 'exit' for _, r in changes):,} exit would be written by --apply "
-                          f"(adoptions into {cohort.upper()})", highlight=False)
+                          "(each adoption into its proposed classification, allocated to an officer with room)",
+                          highlight=False)
         return
-    _apply_selection(ctx, changes, when=when, cohort=cohort, user=user, purpose=purpose)
+    _apply_selection(ctx, changes, when=when, user=user, purpose=purpose)
 
 
-def _apply_selection(ctx: typer.Context, changes, *, when: dt.date, cohort: str, user: str, purpose: str) -> None:
+def _apply_selection(ctx: typer.Context, changes, *, when: dt.date, user: str, purpose: str) -> None:
     """Each change in its own transaction through the case file, so a failure part-way leaves
-    every change before it written and audited, and none half-done."""
+    every change before it written and audited, and none half-done. An adoption goes into its
+    proposed classification and then to the officer in its LOMU with most room; when no officer
+    has room it stays unallocated (a supervisor allocates it, with a reason, over capacity)."""
+    from collections import Counter
+
     from rich.progress import track
 
     from iom.casefile.commands import command_access
     from iom.casework import flows
+    from iom.cohort_framework import flows as cohort_flows
 
-    done = {"adopt": 0, "exit": 0}
-    skipped = []
+    done: Counter[str] = Counter()
+    skipped, unallocated = [], []
     for code, row in track(changes, description="applying the selection", console=console, transient=True):
         try:
             with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=when) as access:
                 reason = f"selection {code} {when}: {row.reason}"
                 if row.decision == "adopt":
-                    flows.adopt(access, person_id=row.person_id, classification=cohort, reason=reason)
+                    flows.adopt(access, person_id=row.person_id, classification=row.classification,
+                                reason=f"{reason}; eligible: {row.eligibility}")
                 else:
                     flows.exit_cohort(access, person_id=row.person_id, reason=reason)
-            done[row.decision] += 1
+            done[row.decision if row.decision == "exit" else row.classification] += 1
         except Conflict as exc:  # already adopted or exited (e.g. applied before the last scoring)
             skipped.append(f"{row.pseudo_id}: {exc}")
-    console.print(f"applied: {done['adopt']:,} adopted into {cohort.upper()}, {done['exit']:,} exited (as of {when})",
+            continue
+        if row.decision == "adopt":
+            try:
+                with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=when) as access:
+                    cohort_flows.allocate(access, person_id=row.person_id)
+            except Conflict as exc:
+                unallocated.append(f"{row.pseudo_id}: {exc}")
+    adopted = sum(n for key, n in done.items() if key != "exit")
+    console.print(f"applied: {adopted:,} adopted ("
+                  + ", ".join(f"{n:,} {key}" for key, n in sorted(done.items()) if key != "exit")
+                  + f"), {done['exit']:,} exited (as of {when}); {adopted - len(unallocated):,} allocated to an officer",
                   highlight=False)
+    if unallocated:
+        console.print(f"{len(unallocated):,} adopted but not allocated, no officer having room "
+                      "(`iom cohort allocate PERSON --officer NAME --reason T`): "
+                      + "; ".join(unallocated[:3]) + (" …" if len(unallocated) > 3 else ""), highlight=False)
     if skipped:
         console.print(f"{len(skipped):,} skipped, already done (rescore with `iom score` to refresh the list): "
                       + "; ".join(skipped[:5]) + (" …" if len(skipped) > 5 else ""), highlight=False)

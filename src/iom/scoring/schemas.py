@@ -84,6 +84,9 @@ class SelectionRow(BaseModel):
     vulnerability: int
     decision: Literal["adopt", "keep", "exit"]
     reason: str
+    #: For an adoption: the classification proposed and the rule that made the person eligible.
+    classification: str | None = None
+    eligibility: str | None = None
     override: OverrideOut | None = None
     explanation: list[ExplanationPart]
 

@@ -72,10 +72,41 @@ class ForceSpec:
         return self.people / P.DEFAULT_PEOPLE
 
 
+#: Officers per LOMU before the pool followed units.csv: the main stream still draws this many.
+OLD_POOL = 12
+OFFICER_STREAM = 0x4F4D  # "OM"
+
+
+class OfficerPool:
+    """Who manages each synthetic member: a current member goes to the officer in the LOMU with
+    the lightest workload (points by iom.cohort_framework's workload rules), as a supervisor
+    balancing caseloads would; a past member to any officer of the LOMU."""
+
+    def __init__(self, pools: dict[str, list[str]], rng: np.random.Generator) -> None:
+        from iom.cohort_framework.rules import workload_rules
+
+        self.pools = pools
+        self.rng = rng
+        self.rules = workload_rules()
+        self.loads = {lomu: dict.fromkeys(names, 0) for lomu, names in pools.items()}
+
+    def allocate(self, lomu: str, offender_type: str, level: str | None) -> str:
+        if level is None:
+            names = self.pools[lomu]
+            return names[int(self.rng.integers(0, len(names)))]
+        loads = self.loads[lomu]
+        name = min(loads, key=loads.__getitem__)
+        loads[name] += self.rules.case_points(offender_type, level)
+        return name
+
+
 class Generator:
     def __init__(self, spec: ForceSpec, npu_codes: list[str], npu_lomu: dict[str, str],
-                 offences: dict[str, dict], progress: Callable[[str], None] | None = None) -> None:
+                 offences: dict[str, dict], progress: Callable[[str], None] | None = None,
+                 npu_officers: dict[str, int] | None = None) -> None:
         self.spec = spec
+        #: Offender managers per NPU (units.csv); a LOMU's officers are its NPUs' together.
+        self.npu_officers = npu_officers or {}
         self.rng = np.random.default_rng(spec.seed)
         self.npus = np.array(npu_codes)
         self.npu_lomu = npu_lomu
@@ -586,8 +617,8 @@ class Generator:
             m_type.append(otype)
             m_agency.append(agency)
             m_lomu.append(lomu)
-            pool = officers[lomu]
-            m_officer.append(pool[int(rng.integers(0, len(pool)))])
+            rng.integers(0, OLD_POOL)  # the main stream advances as it always has
+            m_officer.append(officers.allocate(lomu, otype, final if exit_ is None else None))
         # Append-only histories: order by date, then person, so ids are stable.
         r = np.lexsort((np.array(r_person), np.array(r_from)))
         self.force.risk = dict(
@@ -610,17 +641,27 @@ class Generator:
             reason=np.full(m.size, "adopted", dtype=object),
         )
 
-    def _officer_pool(self) -> dict[str, list[str]]:
+    def _officer_pool(self) -> OfficerPool:
+        """A LOMU's offender managers, as many as its NPUs' officers (12 where none are recorded).
+        Names come from a stream of their own; the main stream advances as it always has, so
+        the rest of the force does not change with the number of officers."""
         male = NameProvider.first_names_male
         last = list(NameProvider.last_names.keys())
+        names_rng = np.random.default_rng([self.spec.seed, OFFICER_STREAM])
+        sizes: dict[str, int] = {}
+        for npu, lomu in self.npu_lomu.items():
+            sizes[lomu] = sizes.get(lomu, 0) + self.npu_officers.get(npu, 0)
         pools: dict[str, list[str]] = {}
         for lomu in sorted(set(self.npu_lomu.values())):
-            size = 12
-            pools[lomu] = [
-                f"PC {male[int(self.rng.integers(0, len(male)))][0]}. {last[int(self.rng.integers(0, len(last)))]}"
-                for _ in range(size)
-            ]
-        return pools
+            for _ in range(OLD_POOL):
+                self.rng.integers(0, len(male)), self.rng.integers(0, len(last))
+            names: list[str] = []
+            while len(names) < (sizes.get(lomu) or OLD_POOL):
+                name = f"PC {male[int(names_rng.integers(0, len(male)))][0]}. {last[int(names_rng.integers(0, len(last)))]}"
+                if name not in names:
+                    names.append(name)
+            pools[lomu] = names
+        return OfficerPool(pools, names_rng)
 
     # -- the whole force ------------------------------------------------------------------
     def run(self) -> Force:

@@ -504,3 +504,31 @@ COURSE_SESSION_GAP_DAYS = (1, 7)
 COURSE_ROUTES = {"oocd": 0.0, "plan": 0.35, "voluntary": 0.65}
 #: Cohorts starting on or after this day are not evaluated (their 12-month follow-up is not complete).
 COURSE_LATER_FROM = dt.date(2018, 4, 1)
+
+
+# --- breach of orders and licences (iom.breach.synth) ----------------------------------------
+# Modelling assumptions, none published: the seed papers say the central IOM team processes
+# breach (000 §13) but give no volumes.
+
+@dataclass(frozen=True)
+class BreachRates:
+    #: Of current members supervised by probation or the YOT (an order or a licence), the share
+    #: with a breach in the two years before the reference date.
+    breach_share: float = 0.18
+    #: Share of those with a second breach.
+    second_share: float = 0.25
+    licence_share: float = 0.45
+    natures: dict[str, float] = field(default_factory=lambda: {
+        "non-compliance": 0.3, "missed appointment": 0.35, "further offence": 0.15, "re-arrest": 0.1,
+        "condition broken": 0.1})
+    #: The action by nature of the order: a licence is mostly recalled, an order mostly taken to court.
+    licence_actions: dict[str, float] = field(default_factory=lambda: {"warning": 0.3, "recall": 0.6, "warrant": 0.1})
+    order_actions: dict[str, float] = field(default_factory=lambda: {"warning": 0.45, "court": 0.45, "warrant": 0.1})
+    #: Days from a breach to its outcome; a breach more recent than the outcome is still open.
+    outcome_days: tuple[int, int] = (7, 120)
+    #: Custody after a recall or a court breach, and its length in days.
+    custody_share: float = 0.5
+    custody_days: tuple[int, int] = (28, 540)
+
+
+BREACH_RATES = BreachRates()

@@ -40,7 +40,7 @@ def test_an_override_waits_in_the_queue_and_applies_once_approved(login, scored,
     assert _decision(om, scored.birmingham) == "exit"
     assert sup.get("/api/v1/overrides", params={"state": "approved"}).json()["total"] == 1
     again = sup.post(f"/api/v1/overrides/{made['id']}/approve")
-    assert again.status_code == 400 and "already approved by sup_lbm" in again.json()["detail"]
+    assert again.status_code == 409 and "already approved by sup_lbm" in again.json()["detail"]
     revoked = om.post(f"/api/v1/overrides/{made['id']}/revoke", json={"reason": "moved back home"})
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
     assert _decision(om, scored.birmingham) == before

@@ -33,15 +33,28 @@ def propose_override(access: Access, *, person_id: int, include: bool, reason: s
 
 def _decision(access: Access, row: Override, *, action: str, check: Callable[[], None], apply: Callable[[], Override],
               **detail) -> OverrideOut:
+    """``check`` re-reads the override under the decisions' lock (``get_override(lock=True)``),
+    so of two deciders the second reads what the first left: already decided is a Conflict,
+    logged as denied (never as the decision) and answered 409."""
+    def refused() -> None:
+        access.log("denied", RESOURCE, person_id=row.person_id, why="decided by someone else first",
+                   attempt=action, override_id=row.id)
+
+    def checked() -> None:
+        try:
+            check()
+        except Conflict:
+            refused()
+            raise
+
     def run(_person) -> OverrideOut:
         try:
             return OverrideOut.model_validate(apply())
         except Conflict:
-            access.log("denied", RESOURCE, person_id=row.person_id, why="decided by someone else first",
-                       attempt=action, override_id=row.id)
+            refused()
             raise
 
-    return access.write(row.person_id, resource=RESOURCE, action=action, override_id=row.id, check=check, apply=run,
+    return access.write(row.person_id, resource=RESOURCE, action=action, override_id=row.id, check=checked, apply=run,
                         **detail)
 
 

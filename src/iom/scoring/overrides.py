@@ -4,8 +4,10 @@ is called through ``flows``, which checks scope and appends the audit row first.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import threading
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from iom.dates import months_after
@@ -16,6 +18,8 @@ from iom.scoring.common import now
 from iom.scoring.config import OverridePolicy, override_policy
 from iom.scoring.models import Override
 
+#: Decisions' turn on a SQLite database with no file to lock beside (``_hold_decisions``).
+_DECISIONS = threading.Lock()
 #: An override that no one has ended: pending or approved.
 LIVE = (Override.revoked_at.is_(None), Override.rejected_at.is_(None))
 
@@ -70,9 +74,39 @@ def create_override(
     return row
 
 
+def _hold_decisions(session: Session) -> None:
+    """SQLite has no row lock, and its one write lock cannot be held across a decision's audit
+    row (committed first, on another connection). So decisions on one SQLite database take
+    turns under a file lock beside it (across threads and processes alike), held until this
+    session's transaction ends: whoever waited then reads the override as the other left it."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or session.info.get("holds_decisions"):
+        return
+    path = bind.url.database
+    try:
+        if not path or path == ":memory:":
+            raise OSError("no file to lock beside")
+        handle = open(f"{path}-decisions", "a")  # noqa: SIM115 (closed when the transaction ends)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        release = handle.close
+    except OSError:
+        _DECISIONS.acquire()
+        release = _DECISIONS.release
+    session.info["holds_decisions"] = True
+
+    def ended(_session: Session, transaction) -> None:
+        if transaction.parent is None and session.info.pop("holds_decisions", False):
+            release()
+
+    event.listen(session, "after_transaction_end", ended)
+
+
 def get_override(session: Session, override_id: int, *, lock: bool = False) -> Override:
-    """The override; ``lock`` re-reads it with a row lock (PostgreSQL) so a decision checked
-    now cannot be overtaken before it is recorded (SQLite serialises writers anyway)."""
+    """The override; ``lock`` re-reads it under a lock held until the transaction ends (a row
+    lock on PostgreSQL, ``_hold_decisions`` on SQLite) so a decision checked now cannot be
+    overtaken before it is recorded."""
+    if lock:
+        _hold_decisions(session)
     row = session.get(Override, override_id, with_for_update=lock or None, populate_existing=lock)
     if row is None:
         raise NotFound(f"no override #{override_id}")
@@ -87,7 +121,7 @@ def check_decision(row: Override, *, decider: str) -> None:
         raise UserError(f"override #{row.id} was made by {row.created_by}; someone else must decide it")
     if row.state != "pending":
         who = {"approved": row.approved_by, "rejected": row.rejected_by, "revoked": row.revoked_by}[row.state]
-        raise UserError(f"override #{row.id} was already {row.state} by {who}")
+        raise Conflict(f"override #{row.id} was already {row.state} by {who}")
 
 
 def _decide(session: Session, row: Override, condition, **values) -> Override:
@@ -122,7 +156,7 @@ def reject_override(session: Session, *, override_id: int, user: str, reason: st
 
 def check_revocation(row: Override, *, reason: str, policy: OverridePolicy | None = None) -> None:
     if row.state in ("revoked", "rejected"):
-        raise UserError(f"override #{row.id} is already {row.state}")
+        raise Conflict(f"override #{row.id} is already {row.state}")
     check_reason(reason, policy=policy or override_policy(), what="revoking an override")
 
 

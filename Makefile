@@ -58,6 +58,9 @@ run: install
 	$(BIN)/iom da list --summary
 	COLUMNS=$${COLUMNS:-160} $(BIN)/iom oocd volumes --fy 2017 --fy 2018
 	COLUMNS=$${COLUMNS:-160} $(BIN)/iom courses completion
+	$(BIN)/iom cohort officers --summary
+	$(BIN)/iom cohort reset-review --summary
+	$(BIN)/iom breach queue --summary
 	$(BIN)/iom users demo
 	IOM_ENV=development $(BIN)/iom serve --host $(HOST) --port $(PORT)
 

@@ -13,6 +13,7 @@ from iom.db import session_scope
 from iom.plugins import contributions, resolve
 from iom.cohorts.models import CohortMembership, RiskLevelRecord
 from iom.domestic_abuse.models import DaCohort, DaCohortMember, DashAssessment, MaracReferral, SpjAssessment
+from iom.breach.models import Breach
 from iom.register.models import VERSIONED_TABLES, Crime, Person, VulnerabilityMarker
 from iom.register.service import init_database, register_version
 from iom.scoring.models import Score, ScoreRun, ScoringModel
@@ -46,6 +47,9 @@ def populated(fresh_engine):
         session.add(cohort)
         session.flush()
         session.add(DaCohortMember(cohort_id=cohort.id, person_id=people.moved))
+        session.add(Breach(person_id=people.birmingham, kind="order", order_name="Community order",
+                           breached_on=dt.date(2019, 2, 1), nature="non-compliance", action="warning", recorded_by="t",
+                           version=1))
         model = ScoringModel(cutoff=sample.AS_OF, config_version="test", algorithm="test", trained_at=dt.datetime.now(dt.UTC),
                              n_train=0, base_rate=0.5, estimator=b"")
         session.add(model)
@@ -113,5 +117,5 @@ def test_a_recreated_database_starts_from_another_version(scratch_db):
 def test_the_migration_tracks_exactly_the_versioned_tables():
     tracked = [importlib.import_module(f"iom.migrations.versions.{name}").TABLES
                for name in ("0005_register_version", "0008_casework_referrals_and_mappa",
-                                     "0009_domestic_abuse")]
+                                     "0009_domestic_abuse", "0013_cohort_framework_and_breach")]
     assert tuple(t for tables in tracked for t in tables) == VERSIONED_TABLES

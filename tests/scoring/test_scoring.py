@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from iom.cohort_framework.eligibility import proposals
 from iom.errors import UserError
-from iom.register.models import Crime, Person
+from iom.register.models import Crime, Offence, Person
 from iom.scoring import service
 from iom.scoring.config import load_config, parse_config
 from iom.scoring.data import CRIME_DTYPE, NEVER, Register, day_number, load_register
@@ -138,10 +139,15 @@ def test_overrides_are_reapplied_until_they_expire(db_session, small_register):
     rows = service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)
     chosen = [r for r in rows if r.decision != "exit"]
     top = chosen[0]
-    # someone in BN the ranking left out
+    # someone in BN the ranking left out who is eligible for a classification, and one who is not
     listed = {r.person_id for r in rows}
-    outsider = next(pid for pid in small_register["ids"][1::2] if pid not in listed)
+    left_out = [pid for pid in small_register["ids"][1::2] if pid not in listed]
+    judged = proposals(db_session, left_out, AS_OF)
+    outsider = next(pid for pid in left_out if judged[pid] is not None)
+    ineligible = next(pid for pid in left_out if judged[pid] is None)
     service.create_override(db_session, person_id=top.person_id, include=False, reason="moved out of area",
+                            until=dt.date(2019, 6, 30), user="sgt.a")
+    service.create_override(db_session, person_id=ineligible, include=True, reason="intelligence: county lines",
                             until=dt.date(2019, 6, 30), user="sgt.a")
     inc = service.create_override(db_session, person_id=outsider, include=True, reason="intelligence: county lines",
                                   until=dt.date(2019, 6, 30), user="sgt.a")
@@ -152,6 +158,9 @@ def test_overrides_are_reapplied_until_they_expire(db_session, small_register):
     for day in (AS_OF, later):
         rows = {r.person_id: r for r in service.select_for_npu(db_session, npu_code="BN", as_of=day)}
         assert rows[outsider].decision in ("adopt", "keep") and rows[outsider].override.id == inc.id
+        assert rows[outsider].decision == "keep" or rows[outsider].classification == judged[outsider].classification
+        # An override cannot adopt someone no classification's rule admits (nominate them instead).
+        assert ineligible not in rows or rows[ineligible].decision == "exit"
         assert top.person_id not in rows or rows[top.person_id].decision == "exit"
         assert sum(r.decision != "exit" for r in rows.values()) <= 30
     after = {r.person_id: r for r in service.select_for_npu(db_session, npu_code="BN", as_of=dt.date(2019, 7, 31))}
@@ -172,10 +181,16 @@ def test_an_include_override_on_an_unscored_person_joins_at_the_next_run(db_sess
     service.approve_override(db_session, override_id=made.id, approver="insp.b")
     assert service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
     assert newcomer not in {r.person_id for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
+    # A burglary recorded since makes the newcomer eligible for a classification, and scored next time.
+    burglary = db_session.scalar(select(Offence.code).where(Offence.cohort_classification == "BURGLARY").limit(1))
+    db_session.add(Crime(source_id="SRC-NEW-1", person_id=newcomer, involvement="offender", committed_on=dt.date(2019, 2, 1),
+                         recorded_on=dt.date(2019, 2, 2), offence_code=burglary, npu_code="BN", outcome="pending"))
+    db_session.flush()
     service.score_all(db_session, as_of=AS_OF, train=True)
     assert not service.awaits_scoring(db_session, person_id=newcomer, as_of=AS_OF)
     rows = {r.person_id: r for r in service.select_for_npu(db_session, npu_code="BN", as_of=AS_OF)}
     assert rows[newcomer].decision == "adopt" and rows[newcomer].reason.startswith("included by override")
+    assert rows[newcomer].classification == "BURGLARY" and "1 BURGLARY offence in 12 months" in rows[newcomer].eligibility
 
 
 def test_override_approval_needs_a_second_person(db_session, small_register):

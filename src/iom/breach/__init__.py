@@ -9,7 +9,6 @@ DOMAIN = Domain(
     timeline=("iom.breach.views:timeline",),
     record_parts=(RecordPart(name="breaches", schema="iom.breach.schemas:BreachPart", build="iom.breach.views:for_record",
                              label="Breaches", tab_template="breach/record_tab.html"),),
-    attention=("iom.breach.views:attention",),
     synth_steps=("iom.breach.synth:step",),
     nav=(("/breaches", "Breaches", "read_people"),),
     templates=True,

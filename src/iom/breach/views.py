@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from iom.breach import schemas, service
 from iom.casefile.access import Access, RecordContext
-from iom.casefile.schemas import AttentionItem, TimelineEvent
+from iom.casefile.schemas import TimelineEvent
 
 
 def queue(access: Access, *, lomu: str | None = None) -> schemas.Queue:
@@ -38,15 +38,6 @@ def timeline(ctx: RecordContext) -> list[TimelineEvent]:
             until = f", expected release {b.custody_until:%d %B %Y}" if b.custody_until else ""
             events.append(TimelineEvent(on=b.outcome_on, kind="breach", text=f"Breach outcome: {b.outcome}{until}"))
     return events
-
-
-def attention(access: Access) -> list[AttentionItem]:
-    if not access.user.can("write_casework"):
-        return []
-    found = access.kept_view("breach queue", None, build=lambda: service.queue(
-        session=access.session, user=access.user, as_of=access.as_of))
-    return [AttentionItem(key="breaches_open", label="Breaches awaiting an outcome", count=len(found.rows),
-                          href="/breaches", severity="overdue" if found.rows else "info")]
 
 
 def person_breaches(access: Access, person_id: int) -> schemas.BreachPart:

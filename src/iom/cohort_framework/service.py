@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -110,7 +111,7 @@ def exit_proposals(*, session: Session, user: Principal, as_of: dt.date, lomu: s
             latest = found[:rules.lowered_reviews]
             if len(latest) == rules.lowered_reviews and all(o == "risk lowered" or lv == "Low" for o, lv in latest):
                 reasons[pid].append(f"the last {rules.lowered_reviews} risk reviews lowered the level or found it Low")
-        horizon = as_of + dt.timedelta(days=round(rules.custody_months * 30.44))
+        horizon = as_of + relativedelta(months=rules.custody_months)
         for pid, until in session.execute(
                 select(Breach.person_id, func.max(Breach.custody_until))
                 .where(Breach.person_id.in_(chunk), Breach.outcome.in_(CUSTODY_OUTCOMES), Breach.outcome_on <= as_of,
@@ -194,6 +195,10 @@ def _person_case(session: Session, person_id: int, on: dt.date) -> tuple[Managem
     return record, workload_rules().case_points(record.offender_type, risk.level if risk else None)
 
 
+class AlreadyAllocated(Conflict):
+    """The case's officer already has room for it: nothing to change."""
+
+
 def check_allocation(*, session: Session, person_id: int, on: dt.date, officer: str | None,
                      reason: str | None) -> dict:
     """The officer a case goes to: the named one, or the one in the person's LOMU with the most
@@ -203,11 +208,15 @@ def check_allocation(*, session: Session, person_id: int, on: dt.date, officer: 
     loads = {o.officer: o.points for o in officer_loads(session=session, as_of=on, lomu=record.lomu_code).officers}
     reason = (reason or "").strip() or None
     if officer is None:
-        fits = [(work.capacity_points - load, name) for name, load in loads.items() if load + points <= work.capacity_points]
+        # A current member's points already count in their officer's load.
+        if record.officer in loads and loads[record.officer] <= work.capacity_points:
+            raise AlreadyAllocated(f"already allocated to {record.officer}, who has room")
+        fits = [(name, load) for name, load in loads.items()
+                if name != record.officer and load + points <= work.capacity_points]
         if not fits:
             raise Conflict(f"no officer in {record.lomu_code} has room for a case of {points} points "
                            f"(capacity {work.capacity_points}): name one, with a reason to go over capacity")
-        officer = max(fits, key=lambda pair: (pair[0], [-ord(c) for c in pair[1]]))[1]
+        officer = min(fits, key=lambda pair: (pair[1], pair[0]))[0]  # the lightest load, then by name
     else:
         officer = officer.strip()
         if officer not in loads:

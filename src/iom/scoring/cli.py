@@ -109,6 +109,7 @@ def _apply_selection(ctx: typer.Context, changes, *, when: dt.date, user: str, p
     from iom.casefile.commands import command_access
     from iom.casework import flows
     from iom.cohort_framework import flows as cohort_flows
+    from iom.cohort_framework.service import AlreadyAllocated
 
     done: Counter[str] = Counter()
     skipped, unallocated = [], []
@@ -129,6 +130,8 @@ def _apply_selection(ctx: typer.Context, changes, *, when: dt.date, user: str, p
             try:
                 with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=when) as access:
                     cohort_flows.allocate(access, person_id=row.person_id)
+            except AlreadyAllocated:  # a returning member whose officer has room keeps them
+                pass
             except Conflict as exc:
                 unallocated.append(f"{row.pseudo_id}: {exc}")
     adopted = sum(n for key, n in done.items() if key != "exit")

@@ -65,3 +65,12 @@ def options_model(model, **values):
         return model(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         raise UserError(plain_errors(exc.errors())) from None
+
+
+def printed_brief(found, *, as_json: bool, summary: bool = False) -> bool:
+    """``--json`` prints the whole result, ``--summary`` its one line; True if either did."""
+    if as_json:
+        print(found.model_dump_json(indent=1))
+    elif summary:
+        print(found.summary())
+    return as_json or summary

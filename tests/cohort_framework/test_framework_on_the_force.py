@@ -89,9 +89,6 @@ def test_every_proposed_adoption_is_eligible_for_its_classification_by_a_named_r
             assert recent[(row["person_id"], row["classification"])] >= 1, row
         if row["classification"] == "DYO":
             assert recent[(row["person_id"], None)] >= 2, row
-    # People ranked within capacity but eligible for nothing are refused a seat, in words.
-    refused = [r for npu in json.loads(listed.stdout) for r in npu["rows"] if "eligible for no classification" in r["reason"]]
-    assert all(r["decision"] == "exit" or r["person_id"] is None for r in refused)
 
 
 def _independent_lapsed(engine) -> set[int]:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import typer
 
-from iom.terminal import as_of_option, console, day, options_model, purpose_option, state, user_option
+from iom.terminal import as_of_option, console, day, printed_brief, options_model, purpose_option, state, user_option
 
 PURPOSE = "breach of orders and licences (CLI)"
 
@@ -93,8 +93,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.person_breaches(access, person_id(access, person))
-        if as_json:
-            print(found.model_dump_json(indent=1))
+        if printed_brief(found, as_json=as_json):
             return
         if not found.breaches:
             console.print("no breaches recorded")
@@ -117,11 +116,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.queue(access, lomu=lomu)
-        if as_json:
-            print(found.model_dump_json(indent=1))
-            return
-        if summary:
-            print(found.summary())
+        if printed_brief(found, as_json=as_json, summary=summary):
             return
         console.print(f"{found.summary()} as of {found.as_of}", highlight=False)
         for r in found.rows:

@@ -7,7 +7,7 @@ import datetime as dt
 
 import typer
 
-from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
+from iom.terminal import as_of_option, console, day, printed_brief, purpose_option, state, user_option
 
 PURPOSE = "cohort management (CLI)"
 
@@ -65,11 +65,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.reset_review(access, lomu=lomu)
-        if as_json:
-            print(found.model_dump_json(indent=1))
-            return
-        if summary:
-            print(found.summary())
+        if printed_brief(found, as_json=as_json, summary=summary):
             return
         console.print(f"{found.summary()} as of {found.as_of} ({found.rules_version})", highlight=False)
         for m in found.lapsed:
@@ -93,11 +89,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.exit_proposals(access, lomu=lomu)
-        if as_json:
-            print(found.model_dump_json(indent=1))
-            return
-        if summary:
-            print(found.summary())
+        if printed_brief(found, as_json=as_json, summary=summary):
             return
         console.print(f"{found.summary()} as of {found.as_of} ({found.rules_version}); `iom exit PERSON --reason T` "
                       "writes an exit", highlight=False)
@@ -123,11 +115,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.workload(access, lomu=lomu)
-        if as_json:
-            print(found.model_dump_json(indent=1))
-            return
-        if summary:
-            print(found.summary())
+        if printed_brief(found, as_json=as_json, summary=summary):
             return
         table = Table(title=f"Officers' workloads as of {found.as_of} ({found.rules_version}): {found.summary()}")
         for col in ("LOMU", "officer", "cases", "points", "capacity", "load"):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import typer
 
-from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
+from iom.terminal import as_of_option, console, day, printed_brief, purpose_option, state, user_option
 
 PURPOSE = "MAPPA review (CLI)"
 
@@ -36,11 +36,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.due(access, lomu=lomu, level=level)
-        if as_json:
-            print(found.model_dump_json(indent=1))
-            return
-        if summary:
-            print(found.summary())
+        if printed_brief(found, as_json=as_json, summary=summary):
             return
         console.print(f"{found.summary()} as of {found.as_of} ({found.rules_version})", highlight=False)
         for r in found.rows:
@@ -65,8 +61,7 @@ def register(app: typer.Typer) -> None:
 
         with command_access(state(ctx).engine, user=user, purpose=purpose, as_of=day(as_of)) as access:
             found = views.person_mappa(access, person_id(access, person))
-        if as_json:
-            print(found.model_dump_json(indent=1))
+        if printed_brief(found, as_json=as_json):
             return
         now = found.current
         console.print(f"as of {found.as_of}: " + (f"category {now.category}, level {now.level}" if now else

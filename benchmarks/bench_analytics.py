@@ -18,7 +18,7 @@ from iom.analytics.service import all_measures, before_during_after
 from iom.analytics.source import connect
 from iom.db import make_engine
 from iom.register.export import export_database
-from iom.reports.service import build_report
+from iom.reports.paper import build_report
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:

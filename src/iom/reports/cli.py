@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last day of data (default: latest crime)."),
     ) -> None:
         """Write the self-contained HTML report (rates with intervals, survival, before/during/after)."""
-        from iom.reports.service import build_report
+        from iom.reports.paper import build_report
 
         path = build_report(out, engine=state(ctx).engine, as_of=as_of.date() if as_of else None)
         console.print(f"report written to {path.resolve()}")

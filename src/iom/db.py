@@ -92,6 +92,46 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def ddl_transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[Connection]:
+    """One transaction that schema changes join too, committed at the end: all or nothing.
+
+    PostgreSQL's DDL is transactional as it is. SQLite's is too, but the Python driver runs
+    ``CREATE``/``DROP`` outside any transaction until a row is written, so a killed migration
+    left half a schema; here the driver's own transaction handling is switched off for this
+    connection and ``BEGIN IMMEDIATE`` issued. ``foreign_keys=False`` (SQLite only) lets
+    Alembic's batch mode copy and drop tables; ``PRAGMA foreign_key_check`` then runs before
+    the commit, so no dangling reference gets in."""
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                yield connection
+            return
+        raw = connection.connection.dbapi_connection
+        saved = raw.isolation_level
+        connection.commit()  # nothing is open yet; SQLAlchemy's bookkeeping only
+        if not foreign_keys:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        raw.isolation_level = None
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+            if not foreign_keys:
+                dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if dangling:
+                    raise UserError(f"a row of {dangling[0]} refers to a missing row of {dangling[2]}; nothing was changed")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            raw.isolation_level = saved
+            if not foreign_keys:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
 

@@ -1,4 +1,4 @@
-"""Run Alembic migrations from code (``iom init``), against an engine we already hold."""
+"""Run Alembic migrations from code (``iom init``), against an engine or connection we hold."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from iom.db import ddl_transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -17,8 +19,13 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
+    """Migrate to ``revision``, all or nothing: every migration in one transaction (the
+    caller's, given a connection), so a failed or killed upgrade leaves the schema it found."""
+    if isinstance(bind, Engine):
+        with ddl_transaction(bind, foreign_keys=False) as connection:
+            upgrade(connection, revision)
+        return
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    config.attributes["connection"] = bind
+    command.upgrade(config, revision)

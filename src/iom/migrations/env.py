@@ -1,11 +1,16 @@
-"""Alembic environment: the URL comes from the caller's connection, or from settings."""
+"""Alembic environment: the URL comes from the caller's connection, or from settings.
+
+Every migration of a run goes in one transaction (Alembic's default, not one per
+migration), and ``iom.migrate`` hands over a connection already inside it
+(``iom.db.ddl_transaction``), so on SQLite as on PostgreSQL a failed or killed upgrade
+leaves the schema as it was."""
 
 from __future__ import annotations
 
 from alembic import context
 
 from iom.config import get_settings
-from iom.db import make_engine
+from iom.db import ddl_transaction, make_engine
 from iom.models import metadata
 
 config = context.config
@@ -17,6 +22,7 @@ def _configure(connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        transaction_per_migration=False,
     )
 
 
@@ -24,11 +30,11 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
         _configure(connection)
-        with context.begin_transaction():
+        with context.begin_transaction():  # joins the caller's transaction
             context.run_migrations()
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or get_settings().database_url)
-    with engine.connect() as connection:
+    with ddl_transaction(engine, foreign_keys=False) as connection:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from iom import migrate
 from iom.cohorts import service as cohorts
 from iom.dates import REFERENCE_EVENTS, reference_date_from
-from iom.db import Base, session_scope
-from iom.errors import NotFound
+from iom.db import Base, ddl_transaction
+from iom.errors import NotFound, UserError
 from iom.plugins import contributions, resolve
 from iom.reference import load_reference_tables
 from iom.register.models import Crime, Person, RegisterVersion, Unit
@@ -26,10 +27,30 @@ def load_reference_data(session: Session) -> dict[str, int]:
 
 
 def init_database(engine: Engine) -> dict[str, int]:
-    """Bring the schema to the newest migration and load reference data."""
-    migrate.upgrade(engine)
-    with session_scope(engine) as session:
-        return load_reference_data(session)
+    """Bring the schema to the newest migration and load reference data, in one transaction:
+    a failed or killed ``iom init`` leaves the database as it found it, and can be re-run."""
+    try:
+        with ddl_transaction(engine, foreign_keys=False) as connection:
+            return init_schema(connection)
+    except DBAPIError as exc:
+        if "already exists" not in str(exc.orig):
+            raise
+        reason = str(exc.orig).strip().splitlines()[0]
+        raise UserError(
+            f"the database holds tables its migration record does not list ({reason}), as a migration or "
+            "`synth --replace` cut short before this version could leave it; nothing was changed. Restore a "
+            "backup, or for a demo database run `iom synth --replace` (it builds a new database, keeping users "
+            "and the audit log)") from None
+
+
+def init_schema(connection: Connection) -> dict[str, int]:
+    """``init_database`` inside the caller's transaction (``iom synth --replace`` builds a
+    whole new database in one); never commits."""
+    migrate.upgrade(connection)
+    with Session(bind=connection) as session:
+        counts = load_reference_data(session)
+        session.flush()
+    return counts
 
 
 def npu_codes(session: Session) -> list[str]:

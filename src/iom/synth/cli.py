@@ -8,9 +8,11 @@ import time
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from iom.errors import UserError
+from iom.security.roles import cli_actor
 from iom.synth import params
 from iom.synth.service import Progress as SynthProgress
-from iom.synth.service import generate_force
+from iom.synth.service import generate_force, kept_tables
 
 
 class RichProgress(SynthProgress):
@@ -29,7 +31,7 @@ class RichProgress(SynthProgress):
 
 
 def register(app: typer.Typer) -> None:
-    from iom.terminal import console, state
+    from iom.terminal import console, state, user_option
 
     @app.command()
     def synth(
@@ -39,15 +41,25 @@ def register(app: typer.Typer) -> None:
         as_of: dt.datetime = typer.Option(
             params.REFERENCE_DATE.isoformat(), "--as-of", formats=["%Y-%m-%d"],
             help="Reference date: history runs ten years up to it, calibrated to the published figures."),
-        replace: bool = typer.Option(False, "--replace", help="Drop ALL data in the database first."),
+        replace: bool = typer.Option(
+            False, "--replace",
+            help="Replace the whole database with the new force, keeping users and the audit log. "
+                 "All or nothing: the old database stays whole until the new one is complete."),
+        drop_users: bool = typer.Option(False, "--drop-users", help="With --replace: do not keep the users."),
+        drop_audit_log: bool = typer.Option(
+            False, "--drop-audit-log", help="With --replace: start a new audit log (the old one is lost)."),
+        user: str = user_option(),
     ) -> None:
         """Generate a fictional force calibrated to the published figures (see README)."""
+        if (drop_users or drop_audit_log) and not replace:
+            raise UserError("--drop-users and --drop-audit-log go with --replace")
         engine = state(ctx).engine
         started = time.perf_counter()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=True) as bar:
             result = generate_force(engine, seed=seed, people=people, as_of=as_of.date(),
-                                    progress=RichProgress(bar), replace=replace)
+                                    progress=RichProgress(bar), replace=replace, actor=cli_actor(user),
+                                    keep=kept_tables(users=not drop_users, audit_log=not drop_audit_log))
         console.print(
             f"synthetic force (seed {seed}, as of {result.as_of}) written in "
             f"{time.perf_counter() - started:.1f} s: "

@@ -138,6 +138,10 @@ def register(app: typer.Typer) -> None:
             missing = [o for o, v in (("--group-col", group_col), ("--control", control), ("--event-col", event_col)) if not v]
             if missing:
                 raise UserError(f"missing option(s): {', '.join(missing)}")
+            from iom.csv_input import check_csv
+
+            if file.is_file():  # pandas takes a line whole, however long: read it within limits first
+                check_csv(file)
             from iom.evaluation.service import evaluate_csv
 
             result = evaluate_csv(
@@ -159,13 +163,11 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(..., "--seed", help="Seed; fixed for the life of the trial."),
     ) -> None:
         """Block-randomise new referrals into control/treatment and append them to the log."""
+        from iom.csv_input import text_lines
         from iom.evaluation.randomise import randomise as do_randomise
 
         if not referrals.exists():
             raise UserError(f"file not found: {referrals}")
-        try:
-            ids = [line.strip() for line in referrals.read_text(encoding="utf-8").splitlines() if line.strip()]
-        except UnicodeDecodeError:
-            raise UserError(f"{referrals}: not UTF-8 text") from None
+        ids = [line.strip() for line in text_lines(referrals) if line.strip()]
         for a in do_randomise(ids, log_path=log, seed=seed, trial=trial):
             console.print(f"{a['sequence']:>5}  {a['referral_id']}  block {a['block']}  {a['arm']}")

@@ -57,7 +57,10 @@ Name = Annotated[str, BeforeValidator(_strip), StringConstraints(max_length=80)]
 
 
 class ImportRow(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_max_length=4000)
+    """Every text field carries its own length limit (no model-wide one, which Pydantic
+    checks first and so would quote the wrong limit); ``iom.csv_input`` bounds the rest."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _lit(values: tuple[str, ...]) -> Any:

@@ -17,14 +17,12 @@ The CSV layouts are documented in ``docs/import-export.md``.
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
-import io
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import (
     ValidationError,
@@ -40,6 +38,7 @@ from iom.cohorts.models import (
     RiskLevelRecord,
 )
 from iom.config import get_settings
+from iom.csv_input import CsvFault, CsvReader, open_csv
 from iom.db import upsert
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
@@ -441,27 +440,8 @@ def known_kinds() -> dict[str, Kind]:
 # Reading files
 
 
-class _CountingReader(io.RawIOBase):
-    """Wraps a binary file so progress can be measured in bytes while csv reads text."""
-
-    def __init__(self, raw: io.BufferedReader) -> None:
-        self._raw = raw
-        self.done = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._raw.readinto(buffer)
-        self.done += n or 0
-        return n
-
-
-def _open(path: Path) -> tuple[Any, _CountingReader, int]:
+def _open(path: Path) -> tuple[BinaryIO, CsvReader, int]:
+    """The file and its rows, read within ``iom.csv_input``'s line and row limits."""
     if not path.exists():
         raise UserError(f"{path}: file not found")
     if not path.is_file():
@@ -469,9 +449,8 @@ def _open(path: Path) -> tuple[Any, _CountingReader, int]:
     size = path.stat().st_size
     if size == 0:
         raise UserError(f"{path}: the file is empty (expected a header row)")
-    counter = _CountingReader(path.open("rb"))
-    text = io.TextIOWrapper(io.BufferedReader(counter), encoding="utf-8-sig", newline="")
-    return text, counter, size
+    binary, reader = open_csv(path)
+    return binary, reader, size
 
 
 def _read_header(path: Path, reader: Any) -> list[str]:
@@ -484,14 +463,12 @@ def _read_header(path: Path, reader: Any) -> list[str]:
 
 def detect_kind(path: Path) -> str:
     """Which kind of file ``path`` is, told by its header."""
-    text, _, _ = _open(path)
-    with text:
+    binary, reader, _ = _open(path)
+    with binary:
         try:
-            header = set(_read_header(path, csv.reader(text)))
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: not UTF-8 text") from None
-        except csv.Error as exc:
-            raise UserError(f"{path} line 1: malformed CSV header ({exc})") from None
+            header = set(_read_header(path, iter(reader)))
+        except CsvFault as exc:
+            raise UserError(f"{path} line {exc.line}: malformed CSV header: {exc.reason}") from None
     for kind in known_kinds().values():
         if kind.signature in header:
             return kind.name
@@ -534,40 +511,35 @@ def _import_file(ctx: _Context, kind: Kind, path: Path, batch: int, progress: Pr
     result = FileResult(kind.name, str(path))
     ctx.file = path.name
     held_before = _count(ctx.conn, kind.upserts) if kind.upserts is not None else 0
-    text, counter, size = _open(path)
-    with text:
-        reader = csv.reader(text)
-        try:
-            header = _read_header(path, reader)
-            _check_header(path, kind, header)
-            width = len(header)
-            chunk: list[tuple[int, Any]] = []
-            for record in reader:
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue  # blank line
-                line = reader.line_num
-                result.rows += 1
-                if len(record) != width:
-                    ctx.error(line, None, f"expected {width} fields, found {len(record)}")
-                else:
-                    values = {h: v.strip() for h, v in zip(header, record) if v and not v.isspace()}
-                    try:
-                        chunk.append((line, kind.model.model_validate(values)))
-                    except ValidationError as exc:
-                        _pydantic_errors(ctx, line, exc)
-                if len(chunk) >= batch:
-                    kind.writer(ctx, chunk, result)
-                    chunk = []
-                    if progress:
-                        progress(kind.name, counter.done, size)
-                if ctx.full:
-                    break
-            if chunk:
+    binary, reader, size = _open(path)
+    with binary:
+        records = iter(reader)
+        header = _read_header(path, records)
+        _check_header(path, kind, header)
+        width = len(header)
+        chunk: list[tuple[int, Any]] = []
+        for record in records:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # blank line
+            line = reader.line
+            result.rows += 1
+            if len(record) != width:
+                ctx.error(line, None, f"expected {width} fields, found {len(record)}")
+            else:
+                values = {h: v.strip() for h, v in zip(header, record) if v and not v.isspace()}
+                try:
+                    chunk.append((line, kind.model.model_validate(values)))
+                except ValidationError as exc:
+                    _pydantic_errors(ctx, line, exc)
+            if len(chunk) >= batch:
                 kind.writer(ctx, chunk, result)
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start} of a block)") from None
-        except csv.Error as exc:
-            raise UserError(f"{path} line {reader.line_num}: malformed CSV: {exc}") from None
+                chunk = []
+                if progress:
+                    progress(kind.name, reader.bytes_read, size)
+            if ctx.full:
+                break
+        if chunk:
+            kind.writer(ctx, chunk, result)
     if progress:
         progress(kind.name, size, size)
     if result.rows == 0:

@@ -152,9 +152,10 @@ def _sha256(path: Path) -> str:
 
 
 #: Not data to hand on: the register version is bookkeeping (it starts at random and moves
-#: with every write, so identical data would give different bytes), and user accounts hold
-#: password hashes, which never leave the database.
-NOT_EXPORTED = frozenset({"register_version", "users"})
+#: with every write, so identical data would give different bytes), user accounts hold
+#: password hashes, which never leave the database, and the sign-in throttle's attempts are
+#: bookkeeping of the last few minutes (what anyone typed as a username, and from where).
+NOT_EXPORTED = frozenset({"register_version", "users", "login_attempts"})
 
 
 def exported_tables() -> list[str]:
@@ -162,6 +163,21 @@ def exported_tables() -> list[str]:
     from iom.models import metadata
 
     return sorted(name for name in metadata.tables if name not in NOT_EXPORTED)
+
+
+def check_target(directory: Path | str | None, *, overwrite: bool = False) -> Path:
+    """Where an export to ``directory`` would go, or why it cannot: checked before anything is
+    read, so a command can audit an export it will really make."""
+    given = Path(directory) if directory is not None else get_settings().data_dir / "export"
+    target = given.resolve()  # "." has no name to stage beside; a link is followed, not replaced
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{given} exists and is not a directory")
+    if target.exists() and any(target.iterdir()):
+        if not overwrite:
+            raise UserError(f"{given} already holds files: choose an empty directory or pass --overwrite")
+        if not (target / MANIFEST).is_file():
+            raise UserError(f"{given} holds files but no {MANIFEST}: --overwrite only replaces an earlier export")
+    return target
 
 
 def export_database(
@@ -177,14 +193,7 @@ def export_database(
     from iom.models import metadata
 
     given = Path(directory) if directory is not None else get_settings().data_dir / "export"
-    target = given.resolve()  # "." has no name to stage beside; a link is followed, not replaced
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{given} exists and is not a directory")
-    if target.exists() and any(target.iterdir()):
-        if not overwrite:
-            raise UserError(f"{given} already holds files: choose an empty directory or pass --overwrite")
-        if not (target / MANIFEST).is_file():
-            raise UserError(f"{given} holds files but no {MANIFEST}: --overwrite only replaces an earlier export")
+    target = check_target(given, overwrite=overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))

@@ -1,4 +1,5 @@
-"""`iom import` (CSV into the register) and `iom export` (every table to Parquet)."""
+"""`iom import` (CSV into the register). `iom export` is the case file's (``iom.casefile.cli``):
+every person's record leaves in it, so it is audited like a read."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from iom.errors import UserError
-from iom.register import export as exporter
 from iom.register import importer
 
 
@@ -87,24 +87,3 @@ def register(app: typer.Typer) -> None:
         console.print(table)
         verb = "checked (nothing written)" if check else "imported"
         console.print(f"{verb} {result.rows:,} rows from {len(result.files)} file(s)")
-
-    @app.command("export")
-    def export_(
-        ctx: typer.Context,
-        directory: Path = typer.Argument(..., help="Directory to write <table>.parquet and manifest.json into."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing export in DIRECTORY."),
-    ) -> None:
-        """Export every table to Parquet (deterministic bytes, sha256 in manifest.json)."""
-        try:
-            engine = state(ctx).engine
-            with console.status("exporting…") as status:
-                written = exporter.export_database(
-                    engine,
-                    directory,
-                    overwrite=overwrite,
-                    progress=lambda name, rows: status.update(f"exported {name} ({rows:,} rows)"),
-                )
-        except UserError as exc:
-            raise _fail(exc) from None
-        total = sum(w.rows for w in written)
-        console.print(f"exported {len(written)} tables, {total:,} rows, to {directory} (see {exporter.MANIFEST})")

@@ -1,5 +1,5 @@
-"""Charts for the board report, each a named function of a computed table, rendered to PNG
-by vl-convert (no browser, no network) and embedded as data URIs."""
+"""Charts for the board report, each a named function of a computed table, rendered to SVG
+by vl-convert (no browser, no network) and embedded as data URIs: sharp in print and in the PDF."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import vl_convert as vlc
 WIDTH = 560
 
 
-def to_data_uri(chart: alt.TopLevelMixin, scale: float = 1.5) -> str:
-    png = vlc.vegalite_to_png(chart.to_dict(), scale=scale)
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def to_data_uri(chart: alt.TopLevelMixin) -> str:
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def rates_with_intervals(measures: pd.DataFrame, *, title: str) -> alt.LayerChart:

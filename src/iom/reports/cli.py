@@ -1,4 +1,4 @@
-"""`iom report --out DIR`."""
+"""`iom report --out DIR [--pdf] [--marking M]`: the board paper."""
 
 from __future__ import annotations
 
@@ -9,16 +9,23 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
+    from iom.reports.paper import DEFAULT_MARKING
     from iom.terminal import console, state
 
     @app.command()
     def report(
         ctx: typer.Context,
-        out: Path = typer.Option(..., "--out", help="Directory to write report.html into."),
+        out: Path = typer.Option(..., "--out", help="Directory to write report.html (and report.pdf) into."),
         as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last day of data (default: latest crime)."),
+        pdf: bool = typer.Option(False, "--pdf", help="Also write report.pdf: page numbers, the marking on every "
+                                                      "page, a table of contents."),
+        marking: str = typer.Option(DEFAULT_MARKING, "--marking", envvar="IOM_PROTECTIVE_MARKING",
+                                    help="Protective marking on every page."),
     ) -> None:
-        """Write the self-contained HTML report (rates with intervals, survival, before/during/after)."""
+        """Write the board paper: executive summary and recommendations computed from the results, the
+        cohort, performance by NPU, diversion, domestic abuse, courses and evaluations, a glossary."""
         from iom.reports.paper import build_report
 
-        path = build_report(out, engine=state(ctx).engine, as_of=as_of.date() if as_of else None)
-        console.print(f"report written to {path.resolve()}")
+        path = build_report(out, engine=state(ctx).engine, as_of=as_of.date() if as_of else None, pdf=pdf,
+                            marking=marking)
+        console.print(f"report written to {path.resolve()}" + (f" and {path.with_suffix('.pdf').resolve()}" if pdf else ""))

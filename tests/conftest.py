@@ -18,6 +18,9 @@ from iom.db import make_engine
 from iom.register.service import init_database
 
 BASE_URL = os.environ.get("IOM_DATABASE_URL", "")
+#: Appending to the audit log needs a key outside development (iom.security.settings); the
+#: suite's own, inherited by the commands it runs as subprocesses.
+os.environ.setdefault("IOM_AUDIT_KEY", "iom-test-suite-audit-key-" + "k" * 24)
 ON_POSTGRES = BASE_URL.startswith("postgresql")
 
 #: Small scale used by tests that need a whole synthetic force (the published cohort of

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     batch_size: int = 20_000
     #: Signs the web's session cookies: required outside development (``iom.security.settings``).
     secret_key: SecretStr = SecretStr("")
+    #: Keys the audit log's hash chain and signs its checkpoints: required outside development
+    #: (``iom.security.settings.audit_key``); kept outside the database it protects.
+    audit_key: SecretStr = SecretStr("")
     #: ``development`` allows a throwaway session key and plain-HTTP cookies.
     env: str = ""
     #: A force's own override policy (TOML); default ``scoring/data/override-policy-v1.toml``.

@@ -1,4 +1,4 @@
-"""`iom users add|demo|list` and `iom audit verify|export`."""
+"""`iom users add|link|demo|list` and `iom audit verify|checkpoint|export`."""
 
 from __future__ import annotations
 
@@ -81,15 +81,41 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @audit_app.command("verify")
-    def verify(ctx: typer.Context) -> None:
-        """Recompute the hash chain over the whole log; exit 1 at the first broken row."""
+    def verify(
+        ctx: typer.Context,
+        against: Path = typer.Option(None, "--against", help="Also match an exported checkpoint file "
+                                                              "(`iom audit checkpoint --export`)."),
+    ) -> None:
+        """Recompute the keyed hash chain and match it to every signed checkpoint; exit 1 at the first break."""
+        point = audit.load_checkpoint(against) if against is not None else None
         with session_scope(state(ctx).engine) as session:
-            result = audit.verify(session)
-        if result.ok:
-            console.print(f"audit log intact: {result.rows:,} rows, hash chain verified")
-            return
-        console.print(f"[bold red]audit log BROKEN[/] at row id {result.first_bad_id}: {result.reason}")
-        raise typer.Exit(1)
+            result = audit.verify(session, against=point)
+        if not result.ok:
+            where = f" at row id {result.first_bad_id}" if result.first_bad_id is not None else ""
+            console.print(f"[bold red]audit log BROKEN[/]{where}: {result.reason}", highlight=False)
+            raise typer.Exit(1)
+        unkeyed = f" ({result.unkeyed:,} from before the key, plain SHA-256)" if result.unkeyed else ""
+        console.print(f"audit log intact: {result.rows:,} rows{unkeyed}, hash chain verified, "
+                      f"{result.checkpoints:,} signed checkpoints matched", highlight=False)
+        if result.rows > result.covered_to:
+            console.print(f"rows after id {result.covered_to:,} are covered by no checkpoint yet: removing them would "
+                          "not show (run `iom audit checkpoint --export FILE` and keep the file elsewhere)", highlight=False)
+
+    @audit_app.command("checkpoint")
+    def checkpoint(
+        ctx: typer.Context,
+        export: Path = typer.Option(None, "--export", help="Also write the checkpoint to this JSON file, "
+                                                           "to keep out of the database owner's reach."),
+    ) -> None:
+        """Sign the chain's head now (rows, last id, head hash); run it on a schedule."""
+        if export is not None and export.is_dir():
+            raise UserError(f"{export} is a directory")
+        with session_scope(state(ctx).engine) as session:
+            point = audit.checkpoint(session)
+        if export is not None:
+            audit.export_checkpoint(point, export)
+        console.print(f"checkpoint signed: {point.rows:,} rows up to id {point.last_id:,}, head {point.head_hash[:16]}…"
+                      + (f", written to {export}" if export is not None else ""), highlight=False)
 
     @audit_app.command("export")
     def export(ctx: typer.Context, file: Path = typer.Argument(..., help="CSV file to write.")) -> None:
@@ -102,3 +128,4 @@ def register(app: typer.Typer) -> None:
         audit.record(engine, actor=cli_actor(), action="export", resource="audit_log", purpose="audit export (CLI)",
                      detail={"file": str(file), "rows": count})
         console.print(f"wrote {count:,} audit rows to {file}")
+

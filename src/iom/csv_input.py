@@ -104,6 +104,9 @@ class CsvReader:
                 if "field larger than field limit" in str(exc):
                     raise CsvFault(self.name, self._lines.row_start, f"a field in the row starting here is longer "
                                    f"than {csv.field_size_limit():,} characters, the most a field may hold") from None
+                if "new-line character seen in unquoted field" in str(exc):
+                    raise CsvFault(self.name, self.line, "a line break of a carriage return alone (old Mac files): "
+                                   "save the file with LF or CRLF line breaks") from None
                 raise CsvFault(self.name, self.line, f"malformed CSV: {exc}") from None
 
 

@@ -55,12 +55,21 @@ def test_a_2_gib_file_without_line_breaks_is_refused_in_bounded_memory(fresh_eng
     assert peak_mb < RSS_LIMIT_MB, f"peak RSS {peak_mb:.0f} MB"
 
 
-def test_iom_evaluate_refuses_it_in_bounded_memory_too(scratch_db, sparse):
-    code, peak_mb, err = _peak(scratch_db.url, "evaluate", str(sparse), "--group-col", "g", "--control", "c",
-                               "--event-col", "e")
+@pytest.mark.parametrize("command", [
+    ["evaluate", "{file}", "--group-col", "g", "--control", "c", "--event-col", "e"],
+    ["randomise", "{file}", "--log", "{log}", "--trial", "t", "--seed", "1"],
+], ids=["evaluate", "randomise"])
+def test_the_evaluation_commands_refuse_it_in_bounded_memory_too(scratch_db, sparse, tmp_path, command):
+    args = [a.format(file=sparse, log=tmp_path / "log.jsonl") for a in command]
+    code, peak_mb, err = _peak(scratch_db.url, *args)
     assert code == 2, err
-    assert "line 1: longer than" in err
+    assert f"line 1: longer than {MAX_LINE_BYTES:,} bytes" in err
     assert peak_mb < RSS_LIMIT_MB, f"peak RSS {peak_mb:.0f} MB"
+
+
+def test_a_bare_carriage_return_is_named(fresh_engine, tmp_path):
+    path = _people(tmp_path, (PERSON + "\r" + PERSON.replace("9001", "9002") + "\r").encode())
+    assert "line 2: a line break of a carriage return alone" in _refusal(fresh_engine, path)
 
 
 def _people(tmp_path: Path, body: bytes) -> Path:

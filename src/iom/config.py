@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: A list setting written in the environment as comma-separated words (``a,b,c``).
+Words = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -30,6 +34,29 @@ class Settings(BaseSettings):
     #: A folder of a force's own rule files (``iom.rules``): a file there named like a shipped
     #: one (e.g. ``pathways-v1.toml``) is read instead of it.
     rules_dir: Path | None = None
+    #: Host names the web app answers to (the ``Host`` header; ``*.example.org`` allowed): any
+    #: other is refused with 400, so no page or redirect is ever built on a name a client sent.
+    allowed_hosts: Words = ["localhost", "127.0.0.1", "testserver"]
+    #: Addresses (or networks) of the reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` are believed. None by default: a client cannot name its own address.
+    trusted_proxies: Words = []
+    #: Sign-in throttle (``iom.web.throttle``): failures counted over this many seconds...
+    login_window_seconds: int = Field(900, ge=60, le=86_400)
+    #: ...at most this many for one username, from anywhere...
+    login_failures_per_user: int = Field(5, ge=1, le=1000)
+    #: ...and this many from one client address, whoever they were for (higher: an office or a
+    #: proxy is one address for many people).
+    login_failures_per_address: int = Field(50, ge=1, le=100_000)
+    #: Failed sign-ins from one address written to the audit log one row each per window;
+    #: beyond that, one row per address and window says how many there were.
+    login_failures_logged_each: int = Field(10, ge=0, le=10_000)
+
+    @field_validator("allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _words(cls, value):
+        if isinstance(value, str):
+            return [word.strip() for word in value.split(",") if word.strip()]
+        return value
 
 
 @lru_cache

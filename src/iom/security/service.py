@@ -1,13 +1,11 @@
-"""Users: argon2 password hashing (pwdlib), authentication with login throttling, demo users."""
+"""Users: argon2 password hashing (pwdlib), authentication, demo users (the sign-in's throttle is
+``iom.web.throttle``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
@@ -217,61 +215,24 @@ def demo_users(session: Session, *, lomu_code: str | None = None) -> list[DemoLo
     return logins
 
 
-class LoginThrottle:
-    """At most ``limit`` failed logins per username and per client address in ``window`` s.
-
-    Kept in memory (one process); a locked-out name is refused even with the right password."""
-
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] < now - self.window:
-            failures.popleft()
-        return failures
-
-    def attempt(self, *keys: str) -> float | None:
-        """Count a sign-in attempt as failed before its password is checked (the check is slow,
-        and parallel attempts must not all pass a limit that none has reached yet): None
-        when any key is already at its limit, else a token for ``succeeded``."""
-        now = time.monotonic()
-        with self._lock:
-            if any(len(self._recent(k, now)) >= self.limit for k in keys):
-                return None
-            for key in keys:
-                self._recent(key, now).append(now)
-            return now
-
-    def succeeded(self, token: float, user_key: str, *other_keys: str) -> None:
-        """The attempt was right: the name starts afresh; the other keys drop just this attempt."""
-        with self._lock:
-            self._failures.pop(user_key, None)
-            for key in other_keys:
-                try:
-                    self._failures[key].remove(token)
-                except ValueError:
-                    pass
-
-
 class LoginRefused(UserError):
-    """Wrong name or password, or too many recent failures (the message never says which name exists)."""
+    """Wrong name or password, or too many recent failures (the message never says which name exists).
+
+    ``audit_each``: whether this refusal gets an audit row of its own, or is counted in a
+    summary row instead (the web's throttle decides, ``iom.web.throttle``)."""
+
+    audit_each = True
 
 
-def authenticate(session: Session, *, username: str, password: str, throttle: LoginThrottle, client: str = "") -> Principal:
-    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    token = throttle.attempt(*keys)
-    if token is None:
-        raise LoginRefused("too many failed sign-ins: try again in 15 minutes")
+def authenticate(session: Session, *, username: str, password: str) -> Principal:
+    """The user, if the password is theirs and the account active. Not throttled here: the
+    sign-in (``iom.web.throttle``) counts attempts around this check."""
     user = session.scalar(select(User).where(User.username == username.strip()))
     valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _dummy_hash())
     if user is None or not valid or not user.active:
         raise LoginRefused("wrong username or password")
     if new_hash:
         user.password_hash = new_hash
-    throttle.succeeded(token, *keys)
     return principal(user)
 
 

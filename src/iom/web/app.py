@@ -18,7 +18,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from iom.config import Settings
 
 from iom.db import make_engine
 from iom.edge import plain_error
@@ -30,6 +34,7 @@ from iom.plugins import contributions, resolve
 from iom.register.views import Views
 from iom.security import service as users
 from iom.security.settings import is_development, secret_key
+from iom.web.throttle import Limits, LoginThrottle
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -59,10 +64,21 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
+def _relative(location: bytes, scope: Scope) -> bytes:
+    """A redirect to this app's own origin as a path (Starlette's trailing-slash redirect is
+    absolute, built on the request's ``Host``): never a name a client sent."""
+    host = next((value for name, value in scope.get("headers", []) if name == b"host"), b"")
+    for scheme in (b"http://", b"https://"):
+        origin = scheme + host
+        if host and location.startswith(origin) and location[len(origin):len(origin) + 1] in (b"/", b"?", b""):
+            return location[len(origin):] or b"/"
+    return location
+
+
 class SecurityMiddleware:
     """Adds security headers (and HSTS where the app is served over HTTPS) and ``no-store`` to
-    every response; turns any unhandled error into a bare 500 (problem details for the API),
-    so no stack trace ever reaches a client."""
+    every response; makes redirects to the app itself relative; turns any unhandled error into
+    a bare 500 (problem details for the API), so no stack trace ever reaches a client."""
 
     def __init__(self, app: ASGIApp, *, https: bool = False) -> None:
         self.app = app
@@ -79,7 +95,8 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                headers = [h for h in message.get("headers", []) if h[0].lower() not in {k for k, _ in self.headers}]
+                headers = [(k, _relative(v, scope) if k.lower() == b"location" else v)
+                           for k, v in message.get("headers", []) if k.lower() not in {k for k, _ in self.headers}]
                 headers.extend(self.headers)
                 if not is_static:
                     headers.append((b"cache-control", b"no-store"))
@@ -125,9 +142,12 @@ def _error(request: Request, status: int, title: str, detail: str | None = None)
 
 
 def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date | None = None,
-               secure_cookies: bool | None = None) -> FastAPI:
+               secure_cookies: bool | None = None, settings: Settings | None = None) -> FastAPI:
     """The app on ``engine``. ``secret`` defaults to IOM_SECRET_KEY (see security.settings);
-    ``as_of_date`` freezes the reference date (default: it follows the data, see ``as_of``)."""
+    ``as_of_date`` freezes the reference date (default: it follows the data, see ``as_of``);
+    ``settings`` (default: the environment's) gives the allowed hosts, trusted proxies and the
+    sign-in throttle's limits."""
+    settings = settings or Settings()
     app = FastAPI(
         title="IOM API",
         version="1",
@@ -140,7 +160,7 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     # The audit log gets a pool of its own: a request holds a pooled connection while it
     # appends, so sharing one pool could exhaust it under load and deadlock.
     app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
-    app.state.throttle = users.LoginThrottle()
+    app.state.throttle = LoginThrottle(app.state.audit_engine, Limits.from_settings(settings))
     app.state.views = Views()
     app.state.drafts = Drafts()
     app.state.fixed_as_of = as_of_date
@@ -155,6 +175,11 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
         same_site="strict",
         https_only=https,
     )
+    # Outermost first: headers on every answer; then the Host check, before anything reads it;
+    # then a trusted proxy's client address (none unless IOM_TRUSTED_PROXIES names one).
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts, www_redirect=False)
     app.add_middleware(SecurityMiddleware, https=https)
     # static/vendor/ holds GOV.UK Frontend's CSS, fonts and images (copied by `make install`).
     # Python 3.11 knows .woff2 only from the host's /etc/mime.types: name it here.

@@ -5,6 +5,16 @@ from __future__ import annotations
 import typer
 
 
+def server_config(application, *, host: str, port: int):
+    """How `iom serve` runs uvicorn. Its own proxy headers are off: uvicorn would otherwise
+    believe ``X-Forwarded-For`` from 127.0.0.1, so anyone on the host could name any address;
+    the app believes only ``IOM_TRUSTED_PROXIES`` (``iom.web.app``)."""
+    import uvicorn
+
+    return uvicorn.Config(application, host=host, port=port, log_level="warning", access_log=False,
+                          proxy_headers=False, server_header=False)
+
+
 def register(app: typer.Typer) -> None:
     from iom.terminal import console, state
 
@@ -26,4 +36,4 @@ def register(app: typer.Typer) -> None:
         engine = state(ctx).engine
         application = create_app(engine, secret=key)
         console.print(f"IOM web app at http://{host}:{port}/ (data as of {current_as_of(application)}); API schema at /api/v1/openapi.json")
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(server_config(application, host=host, port=port)).run()

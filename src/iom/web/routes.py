@@ -70,17 +70,28 @@ def change_purpose(request: Request, user: CurrentUser, purpose: Annotated[Text,
 
 
 def sign_in(request: Request, db, *, username: str, password: str, purpose: str) -> Principal:
-    """Check the password (throttled), start the session; both outcomes are audited."""
-    client = request.client.host if request.client else ""
+    """Check the password, counted by the throttle (``iom.web.throttle``), and start the
+    session. A success is audited; a failure too, one row each up to the throttle's rate and
+    in a summary row beyond it. The client is the peer's address unless a trusted proxy
+    (``IOM_TRUSTED_PROXIES``) says otherwise."""
+    client = request.client.host if request.client else "unknown"
     engine = request.app.state.audit_engine
+    throttle = request.app.state.throttle
     try:
-        user = users.authenticate(db, username=username, password=password, throttle=request.app.state.throttle, client=client)
-    except users.LoginRefused:
-        audit.record(engine, actor=Principal(username=username[:64], role="unknown"), action="login_failed",
-                     resource="session", purpose=purpose, detail={"via": via(request), "client": client})
+        with throttle.attempt(username=username, address=client):
+            user = users.authenticate(db, username=username, password=password)
+    except users.LoginRefused as exc:
+        if exc.audit_each:
+            audit.record(engine, actor=Principal(username=username[:64], role="unknown"), action="login_failed",
+                         resource="session", purpose=purpose, detail={"via": via(request), "client": client})
         raise
+    finally:
+        throttle.write_summaries(lambda summary: audit.record(
+            engine, actor=Principal(username="(failed sign-ins)", role="unknown"), action="login_failed",
+            resource="session", purpose="", detail={"via": via(request), **summary.detail()}))
     start_session(request, user, purpose)
-    audit.record(engine, actor=user, action="login", resource="session", purpose=purpose, detail={"via": via(request)})
+    audit.record(engine, actor=user, action="login", resource="session", purpose=purpose,
+                 detail={"via": via(request), "client": client})
     return user
 
 

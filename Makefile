@@ -45,6 +45,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 ## run: set up, build the default synthetic force, score it, write the report, serve the app
+# On one machine for a demonstration: the development secret and audit key (public, labelled as
+# such). A force sets IOM_ENV=production, IOM_SECRET_KEY and IOM_AUDIT_KEY instead.
+run: export IOM_ENV ?= development
 run: install
 	$(BIN)/iom init
 	$(BIN)/iom synth --seed 1 --replace
@@ -70,6 +73,7 @@ test: install
 	$(BIN)/python -m pytest -n 2
 
 ## bench: benchmarks at default and national scale (prints measured figures)
+bench: export IOM_ENV ?= development
 bench: install
 	$(BIN)/python benchmarks/run.py
 

@@ -16,8 +16,11 @@ def test_oocd_programme_table_and_evaluation(random_con):
     result = evaluate_programme(con=random_con, name="oocd-vs-charge", follow_up_months=12, as_of=dt.date(2018, 12, 31))
     comp = result.comparisons[0]
     assert comp.group == "oocd"
-    # The generator cuts the offending rate of people after a diversion to 30%.
-    assert comp.difference > 0 and comp.verdict == "significant reduction"
+    # The generator cuts the offending rate of people after a diversion to 30%; unmatched, the
+    # difference is described (significant, but no verdict) and the matched comparison leads.
+    assert comp.difference > 0 and comp.p_value < 0.05
+    assert comp.design == "unmatched" and comp.verdict == "descriptive"
+    assert result.headline("oocd").design == "matched"
     assert {c.group for c in result.survival.curves} == {"oocd", "charge"}
     matched = result.matched[0]
     assert matched.matched_pairs > 60

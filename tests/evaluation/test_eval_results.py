@@ -39,7 +39,7 @@ def table():
 @pytest.fixture(scope="module")
 def evaluation(table):
     return evaluate_frame(table, group_col="arm", control="control", event_col="reoffended", time_col="days",
-                          covariates=["age"], cost_col="cost", programme_cost_pence=100_000)
+                          covariates=["age"], cost_col="cost", programme_cost_pence=100_000, design="randomised")
 
 
 def test_rate():
@@ -83,10 +83,12 @@ def test_return_on_investment():
 def test_evaluation(evaluation):
     assert isinstance(evaluation, Evaluation)
     text = evaluation.summary()
-    assert text.startswith("reoffended by arm (2,072 people, control: control).")
+    assert text.startswith("reoffended by arm (2,072 people, control: control, randomised).")
     assert "treated against control: significant reduction" in text
+    assert "Headline for treated: significant reduction (randomised comparison" in text
     dumped = round_trips(evaluation)
-    assert list(dumped) == ["group_col", "control", "event_col", "n", "groups", "comparisons", "survival", "roi", "matched"]
+    assert list(dumped) == ["group_col", "control", "design", "event_col", "n", "groups", "comparisons", "survival",
+                            "roi", "matched", "evidence"]
     assert list(dumped["comparisons"][0])[0] == "group" and list(dumped["roi"][0])[0] == "group"
     assert evaluation.roi[0].summary().startswith("Return on investment, treated: £")
     assert evaluation.matched[0].summary().startswith("Matched treated: ")
@@ -96,7 +98,10 @@ def test_evaluation(evaluation):
 def test_sections_not_computed_are_left_out_of_the_json(table):
     plain = evaluate_frame(table, group_col="arm", control="control", event_col="reoffended")
     assert plain.survival is None and plain.roi is None and plain.matched is None
-    assert set(round_trips(plain)) == {"group_col", "control", "event_col", "n", "groups", "comparisons"}
+    assert set(round_trips(plain)) == {"group_col", "control", "design", "event_col", "n", "groups", "comparisons",
+                                       "evidence"}
+    bare = evaluate_frame(table, group_col="arm", control="control", event_col="reoffended", design=None)
+    assert set(round_trips(bare)) == {"group_col", "control", "event_col", "n", "groups", "comparisons"}
 
 
 def test_programme_evaluation(random_con):
@@ -105,7 +110,8 @@ def test_programme_evaluation(random_con):
     r = evaluate_programme(con=random_con, name="oocd-vs-charge", follow_up_months=12, as_of=dt.date(2018, 12, 31))
     assert isinstance(r, ProgrammeEvaluation)
     assert r.summary().startswith("oocd-vs-charge (out-of-court disposal (any) against charge")
-    assert "oocd against control: significant reduction" in r.summary()
+    assert "oocd against control: descriptive: " in r.summary()
+    assert "Headline for oocd: too small to evaluate (matched comparison, 217 pairs" in r.summary()
     assert list(round_trips(r))[:4] == ["programme", "description", "follow_up_months", "intake"]
 
 

@@ -29,6 +29,12 @@ MIN_PARTICIPANTS = 60
 MIN_POWER = 0.8
 MIN_EFFECT = 0.05
 ALPHA = 0.05
+#: How a comparison's groups were formed, strongest first (``iom.evaluation.evidence``):
+#: randomised, matched on covariates, or neither (descriptive only, never a verdict).
+DESIGNS = ("randomised", "matched", "unmatched")
+#: The verdict of an unmatched comparison: its groups were chosen differently, so its
+#: difference describes them and says nothing on its own about what the programme did.
+DESCRIPTIVE = "descriptive"
 
 
 class Rate(Result):
@@ -54,8 +60,12 @@ class GroupRate(Rate):
 
 class Comparison(Result):
     """One group against the control. Differences are control minus group (a positive
-    difference means the group reoffended less)."""
+    difference means the group reoffended less). ``design`` says how the groups were formed
+    (``DESIGNS``; None when the caller did not say, as for the seed papers' own tables): an
+    unmatched comparison's verdict is ``DESCRIPTIVE``, never a verdict word."""
 
+    optional = ("design",)
+    design: str | None = None
     difference: float
     difference_lower: float
     difference_upper: float
@@ -215,8 +225,30 @@ def format_p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def compare(events_group: int, n_group: int, events_control: int, n_control: int, alpha: float = ALPHA) -> Comparison:
-    """Everything the JDL output reports for one binary outcome of one group against control."""
+def direction(*, n_group: int, difference: float, p_value: float, alpha: float = ALPHA) -> str:
+    """"fewer" or "more" reoffending in the group when the difference is unlikely to be chance
+    (and the group big enough to read), else "unclear": what designs are compared on."""
+    if n_group < MIN_PARTICIPANTS or p_value >= alpha or difference == 0:
+        return "unclear"
+    return "fewer" if difference > 0 else "more"
+
+
+def descriptive(*, group_rate: float, control_rate: float, difference: float, lower: float, upper: float) -> str:
+    """What an unmatched comparison may say: the two rates and their gap, no verdict."""
+    lo, hi = (lower, upper) if difference >= 0 else (-upper, -lower)
+    way = "fewer" if difference >= 0 else "more"
+    return (f"{percent(group_rate)} of the group reoffended against {percent(control_rate)} of the comparison "
+            f"group: about {abs(difference) * 100:.0f} {way} per 100 (95% range {lo * 100:.0f} to {hi * 100:.0f} "
+            "points). The groups were neither randomised nor matched, so this describes who was chosen; it is "
+            "not evidence of what the programme did.")
+
+
+def compare(events_group: int, n_group: int, events_control: int, n_control: int, alpha: float = ALPHA, *,
+            design: str | None = None) -> Comparison:
+    """Everything the JDL output reports for one binary outcome of one group against control;
+    an ``unmatched`` design gives the ``DESCRIPTIVE`` verdict and statement instead."""
+    if design is not None and design not in DESIGNS:
+        raise UserError(f"unknown design {design!r}: choose from {', '.join(DESIGNS)}")
     group, control = wilson(events_group, n_group, alpha), wilson(events_control, n_control, alpha)
     diff, lo, hi = newcombe_difference(events_control, n_control, events_group, n_group, alpha)
     rr, rr_lo, rr_hi = relative_reduction(events_control, n_control, events_group, n_group, alpha)
@@ -229,7 +261,11 @@ def compare(events_group: int, n_group: int, events_control: int, n_control: int
         n_group=n_group, difference=diff, lower=lo, upper=hi, p_value=p, power=power_min, n_needed=needed_min,
         alpha=alpha,
     )
+    if design == "unmatched":
+        word = DESCRIPTIVE
+        statement = descriptive(group_rate=group.rate, control_rate=control.rate, difference=diff, lower=lo, upper=hi)
     return Comparison(
+        design=design,
         group_rate=group,
         control_rate=control,
         difference=diff,

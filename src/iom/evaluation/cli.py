@@ -45,7 +45,8 @@ def print_result(console, result: Evaluation) -> None:
 
     if isinstance(result, ProgrammeEvaluation):
         console.print(f"[bold]{result.programme}[/]: {result.description}")
-    table = Table(title=f"{result.event_col} by {result.group_col} (control: {result.control})")
+    design = f", design: {result.design}" if result.design else ""
+    table = Table(title=f"{result.event_col} by {result.group_col} (control: {result.control}{design})")
     for col in ("group", "n", "events", "rate", "95% interval"):
         table.add_column(col, justify="left" if col == "group" else "right")
     for g in result.groups:
@@ -60,7 +61,9 @@ def print_result(console, result: Evaluation) -> None:
             f"{c.test} p = {c.p_value:.3g}; power at the observed difference {percent(c.power)} "
             f"(n for 80%: {c.n_for_80_power or '–'}); power for 5 points {percent(c.power_for_min_effect)}"
         )
-        console.print(f"  [bold]{c.verdict}[/]: {c.statement}")
+        # An unmatched comparison is description, not a verdict: it is not printed as one.
+        said = c.verdict if c.design == "unmatched" else f"[bold]{c.verdict}[/]"
+        console.print(f"  {said}{f' ({c.design})' if c.design else ''}: {c.statement}", highlight=False, soft_wrap=True)
     if result.survival is not None:
         s = result.survival
         console.print(f"Log-rank: chi² {s.logrank_statistic:.3f}, p = {s.logrank_p:.3g}")
@@ -90,6 +93,11 @@ def print_result(console, result: Evaluation) -> None:
         if m.effect is not None:
             e = m.effect
             console.print(f"  matched effect: {e.difference * 100:.1f} points ({e.difference_lower * 100:.1f} to {e.difference_upper * 100:.1f}); {e.verdict}")
+    for h in result.evidence or []:
+        console.print(f"[bold]Headline for {h.group}[/]: [bold]{h.headline}[/]: "
+                      f"{h.statement}", highlight=False, soft_wrap=True)
+        if h.reconciliation:
+            console.print(f"  {h.reconciliation}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -110,6 +118,9 @@ def register(app: typer.Typer) -> None:
         programme: str = typer.Option(None, "--programme", help="Evaluate a programme built from the register (see --list-programmes)."),
         follow_up: int = typer.Option(12, "--follow-up", help="Follow-up months for --programme."),
         as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last date of data for --programme (default: latest crime)."),
+        design: str = typer.Option("unmatched", "--design", help=(
+            "How the FILE's groups were formed: randomised, matched (a control matched beforehand) or unmatched "
+            "(described only, no verdict; --covariates then adds a matched comparison that leads).")),
         list_programmes: bool = typer.Option(False, "--list-programmes", help="List the programmes the register can define."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -149,6 +160,7 @@ def register(app: typer.Typer) -> None:
                 covariates=[c.strip() for c in covariates.split(",") if c.strip()] if covariates else None,
                 horizon=horizon, cost_col=cost_col,
                 programme_cost_pence=None if programme_cost is None else int(round(programme_cost * 100)),
+                design=design,
             )
         if as_json:
             print(json.dumps(result.model_dump(mode="json"), indent=2))

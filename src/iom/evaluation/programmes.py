@@ -35,6 +35,21 @@ from iom.errors import UserError
 from iom.evaluation.seed_tables import SeedTableReproduction
 from iom.evaluation.service import Evaluation, evaluate_frame
 
+#: Why each kind's groups differ before any treatment: the reconciliation's words when the
+#: unmatched comparison and the matched one (or the Cox model) point different ways.
+SELECTION = {
+    "iom": ("people are adopted at a peak of their offending and chosen for it, so they differ from other "
+            "offenders in prior offending before IOM does anything (selection at a peak, confounding), and part of "
+            "any fall after adoption would have come anyway as their offending returns towards its usual level "
+            "(regression to the mean)"),
+    "oocd": ("out-of-court disposals go to people with less offending behind them and lesser offences, so they "
+             "differ from those charged before the disposal does anything (confounding by prior offending and "
+             "gravity)"),
+}
+#: The covariates in words, for the headline and the reconciliation.
+COVARIATE_WORDS = {"age": "age", "male": "sex", "log_prior_offences": "offences in the 24 months before",
+                   "gravity": "the offence's gravity"}
+
 CLASSIFICATIONS = ("BURGLARY", "ROBBERY", "VEHICLE", "MSV", "OCG", "USG", "PPO", "DYO", "HCCU", "MAPPA")
 
 
@@ -204,6 +219,7 @@ def programme_evaluation(
     result = evaluate_frame(
         frame, group_col="group", control=control, event_col="reoffended", time_col="days",
         covariates=frame.attrs["covariates"], horizon=follow_up_months * 365.25 / 12,
+        design="unmatched", selection=SELECTION[p.kind], covariate_words=COVARIATE_WORDS,
     )
     return frame, ProgrammeEvaluation(
         programme=name,
@@ -297,7 +313,11 @@ def evaluate_course(engine: Engine, *, name: str, follow_up_months: int = 12,
         groups.append(Group("all suitable", 0, {}, ("completed", "breached")))
     table = SeedTable(seed.name, seed.title, seed.source, seed.control, tuple(groups), seed.stated, seed.notes)
     frame = frame[frame["group"].isin({g.name for g in groups if not g.members})]
-    result = reproduce_frame(table, frame, horizon=follow_up_months * 365.25 / 12, outcomes=outcomes)
+    # Completers and breachers chose themselves by finishing or not: against any control they
+    # are unmatched. Everyone referred from a trial's treatment arm is the randomised contrast.
+    randomised = course.evaluation.control == "randomised"
+    result = reproduce_frame(table, frame, horizon=follow_up_months * 365.25 / 12, outcomes=outcomes,
+                             design="unmatched", union_design="randomised" if randomised else "unmatched")
     for union in (g for g in groups if g.members):
         sizes[union.name] = int(frame["group"].isin(union.members).sum())
     order = [control, "completed", "breached", *(g.name for g in groups if g.members)]

@@ -274,9 +274,14 @@ def reproduce(name: str) -> SeedTableReproduction | TableBReproduction:
 
 
 def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 365,
-                    outcomes: list[str] | None = None) -> SeedTableReproduction:
+                    outcomes: list[str] | None = None, design: str | None = None,
+                    union_design: str | None = None) -> SeedTableReproduction:
     """``reproduce`` on any one-row-per-person frame with the table's groups and outcomes: the
-    paper's rebuilt records, or a course's cases read from the register."""
+    paper's rebuilt records, or a course's cases read from the register.
+
+    ``design`` (of the table's own groups) and ``union_design`` (of unions such as "all
+    suitable") put the comparisons through the evidence hierarchy; None, for the paper's own
+    tables, keeps the statistical verdicts the tests check against what the paper said."""
     name = table.name
     cells = []
     discrepancies = []
@@ -297,15 +302,21 @@ def reproduce_frame(table: SeedTable, frame: pd.DataFrame, *, horizon: float = 3
     evaluations: dict[str, Evaluation] = {}
     outcomes = outcomes or list(table.groups[0].outcomes)
     for outcome in outcomes:
-        evaluations[outcome] = evaluate_frame(frame, group_col="group", control=table.control, event_col=outcome)
+        evaluations[outcome] = evaluate_frame(frame, group_col="group", control=table.control, event_col=outcome,
+                                              design=design)
         for union in (g for g in table.groups if g.members and frame["group"].isin(g.members).any()):
             merged = frame.assign(group=frame["group"].where(~frame["group"].isin(union.members), union.name))
-            extra = evaluate_frame(merged, group_col="group", control=table.control, event_col=outcome)
+            extra = evaluate_frame(merged, group_col="group", control=table.control, event_col=outcome,
+                                   design=union_design if design is not None else None)
             evaluations[outcome].comparisons += [c for c in extra.comparisons if c.group == union.name]
+            if extra.evidence is not None:
+                evaluations[outcome].evidence = [*(evaluations[outcome].evidence or []),
+                                                 *(e for e in extra.evidence if e.group == union.name)]
     survival = None
     if "days" in frame:
         survival = evaluate_frame(
-            frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=horizon
+            frame, group_col="group", control=table.control, event_col="reoffend", time_col="days", horizon=horizon,
+            design=None,
         ).survival
     stated = []
     present = set(frame["group"]) | {g.name for g in table.groups if g.members and frame["group"].isin(g.members).any()}
@@ -399,7 +410,8 @@ def _reproduce_b() -> TableBReproduction:
                 )
         # The paper's comparison (recipients against everyone, who include them) and the fair one.
         paper = compare(k_int, n_int, k, n)
-        fair = evaluate_frame(sub, group_col="group", control="no intervention", event_col="reoffend").comparisons[0]
+        fair = evaluate_frame(sub, group_col="group", control="no intervention", event_col="reoffend",
+                              design=None).comparisons[0]
         comparisons.append(TableBComparison(category=cat, paper_relative_reduction=paper.relative_reduction, fair=fair))
         if cat in TABLE_B_STATED:
             computed = paper.relative_reduction * 100

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from iom.errors import UserError
-from iom.evaluation.binary import Comparison, GroupComparison, GroupRate, compare, wilson
+from iom.evaluation.binary import DESIGNS, Comparison, GroupComparison, GroupRate, compare, wilson
+from iom.evaluation.evidence import Evidence, weigh
 from iom.evaluation.matching import MatchResult, propensity_match
 from iom.evaluation.results import Result
 from iom.evaluation.roi import GroupReturnOnInvestment, roi_from_costs
@@ -31,11 +32,14 @@ class MatchedComparison(MatchResult):
 
 class Evaluation(Result):
     """Groups against a control on a binary outcome; the survival, return-on-investment and
-    matched sections are present only when the table had the columns for them."""
+    matched sections are present only when the table had the columns for them. ``design`` is
+    how the table's groups were formed; ``evidence`` gives each group's headline from the
+    strongest design (``iom.evaluation.evidence``), absent when the design was not stated."""
 
-    optional = ("survival", "roi", "matched")
+    optional = ("survival", "roi", "matched", "evidence", "design")
     group_col: str
     control: str
+    design: str | None = None
     event_col: str
     n: int
     groups: list[GroupRate]
@@ -43,6 +47,7 @@ class Evaluation(Result):
     survival: SurvivalResult | None = None
     roi: list[GroupReturnOnInvestment] | None = None
     matched: list[MatchedComparison] | None = None
+    evidence: list[Evidence] | None = None
 
     def comparison(self, group: str) -> GroupComparison:
         """The comparison of ``group`` against the control."""
@@ -51,9 +56,16 @@ class Evaluation(Result):
         except StopIteration:
             raise UserError(f"no comparison for group {group!r}") from None
 
+    def headline(self, group: str) -> Evidence | None:
+        """The hierarchy's reading for ``group`` (None when the design was not stated)."""
+        return next((e for e in self.evidence or [] if e.group == group), None)
+
     def summary(self) -> str:
-        head = f"{self.event_col} by {self.group_col} ({self.n:,} people, control: {self.control})."
-        return " ".join([head, *(f"{c.summary()}." for c in self.comparisons)])
+        design = f", {self.design}" if self.design else ""
+        head = f"{self.event_col} by {self.group_col} ({self.n:,} people, control: {self.control}{design})."
+        lines = [f"{c.summary()}." for c in self.comparisons]
+        lines += [f"Headline for {e.group}: {e.summary()}" for e in self.evidence or []]
+        return " ".join([head, *lines])
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
@@ -125,9 +137,21 @@ def evaluate_frame(
     caliper_sd: float = 0.2,
     cost_col: str | None = None,
     programme_cost_pence: int | None = None,
+    design: str | None = "unmatched",
+    selection: str | None = None,
+    covariate_words: dict[str, str] | None = None,
 ) -> Evaluation:
-    """The full evaluation; ``model_dump(mode="json")`` gives the JSON the CLI prints."""
+    """The full evaluation; ``model_dump(mode="json")`` gives the JSON the CLI prints.
+
+    ``design``: how the table's groups were formed: ``randomised``, ``matched`` (a control
+    matched beforehand, as the Justice Data Lab's) or ``unmatched`` (the default: a table does
+    not say, and an unmatched comparison gives no verdict); None keeps
+    the statistical verdict with no hierarchy, as the seed papers' own tables are checked.
+    ``selection``: why these groups differ, for the reconciliation when designs disagree;
+    ``covariate_words``: the covariates as the headline should name them."""
     covariates = covariates or []
+    if design is not None and design not in DESIGNS:
+        raise UserError(f"unknown design {design!r}: choose from {', '.join(DESIGNS)}")
     validate(frame, group_col=group_col, event_col=event_col, time_col=time_col,
              covariates=covariates + ([cost_col] if cost_col else []))
     if (cost_col is None) != (programme_cost_pence is None):
@@ -148,6 +172,7 @@ def evaluate_frame(
     result = Evaluation(
         group_col=group_col,
         control=control_s,
+        design=design,
         event_col=event_col,
         n=int(len(frame)),
         groups=[
@@ -155,7 +180,8 @@ def evaluate_frame(
             for g in [control_s] + groups
         ],
         comparisons=[
-            GroupComparison(group=g, **dict(compare(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]), ctrl_k, ctrl_n)))
+            GroupComparison(group=g, **dict(compare(int(counts.loc[g, "sum"]), int(counts.loc[g, "size"]), ctrl_k, ctrl_n,
+                                                    design=design)))
             for g in groups
         ],
     )
@@ -189,9 +215,28 @@ def evaluate_frame(
             if m.matched_pairs:
                 mt = m.matched[m.matched["_group"] == g]["_event"]
                 mc = m.matched[m.matched["_group"] == control_s]["_event"]
-                effect = compare(int(mt.sum()), len(mt), int(mc.sum()), len(mc))
+                effect = compare(int(mt.sum()), len(mt), int(mc.sum()), len(mc),
+                                 design=None if design is None else "matched")
             result.matched.append(MatchedComparison(group=g, effect=effect, **dict(m)))
+    if design is not None:
+        words = [(covariate_words or {}).get(c, c) for c in covariates]
+        result.evidence = [_weigh(result, g, covariates=words, selection=selection) for g in groups]
     return result
+
+
+def _weigh(result: Evaluation, group: str, *, covariates: list[str], selection: str | None) -> Evidence:
+    raw = result.comparison(group)
+    size = f"{raw.group_rate.n:,} against {raw.control_rate.n:,}"
+    matched = next((m for m in result.matched or [] if m.group == group and m.effect is not None), None)
+    cox = None
+    if result.survival is not None:
+        cox = next((h for h in result.survival.hazard_ratios if h.covariate == f"{result.group_col}={group}"), None)
+    return weigh(
+        group=group, raw=raw, raw_label=f"all {group} against all {result.control}, {size}",
+        matched=matched.effect if matched else None,
+        matched_label=(f"{matched.matched_pairs:,} pairs alike in {', '.join(covariates)}" if matched else ""),
+        cox=cox, adjusted_for=covariates, selection=selection,
+    )
 
 
 def evaluate_csv(path: Path | str, **kwargs) -> Evaluation:

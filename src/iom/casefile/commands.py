@@ -7,8 +7,6 @@ account running it, and every audit row a command writes carries that account to
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,27 +17,10 @@ from sqlalchemy.engine import Engine
 from iom.casefile.access import Access
 from iom.db import session_scope
 from iom.register.service import as_of_or_default, find_person
-from iom.security.roles import Principal, cli_actor
+from iom.security.roles import Principal, cli_actor, console_user
 
 #: What ``--user`` says when neither it nor ``$USER`` is set: not a name, so the account is used.
 UNNAMED = frozenset({"", "cli"})
-
-
-def console_user() -> str:
-    """The operating-system account running this process, from its own uid where the system
-    has one (``$USER``, which ``getpass.getuser`` reads first, can be set to anything)."""
-    try:
-        import pwd
-
-        name = pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError, OSError):
-        name = ""
-    if not name.strip():
-        try:
-            name = getpass.getuser()
-        except Exception:  # noqa: BLE001 (no name at all: say which account it was)
-            name = ""
-    return name.strip()[:64] or f"uid {os.getuid() if hasattr(os, 'getuid') else 'unknown'}"
 
 
 def console_actor(named: str | None = None) -> Principal:

@@ -80,7 +80,27 @@ class Principal:
         return LABELS.get(self.role, self.role)
 
 
-def cli_actor(username: str = "cli") -> Principal:
+def console_user() -> str:
+    """The operating-system account running this process, from its own uid where the system
+    has one (``$USER``, which ``getpass.getuser`` reads first, can be set to anything)."""
+    import getpass
+    import os
+
+    try:
+        import pwd
+
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, OSError):
+        name = ""
+    if not name.strip():
+        try:
+            name = getpass.getuser()
+        except Exception:  # noqa: BLE001 (no name at all: say which account it was)
+            name = ""
+    return name.strip()[:64] or f"uid {os.getuid() if hasattr(os, 'getuid') else 'unknown'}"
+
+
+def cli_actor(username: str | None = None) -> Principal:
     """The actor for a command run at the console: someone with database access, named as
-    they say (``--user``, default ``$USER``)."""
-    return Principal(username=username, role=CONSOLE)
+    they say (``--user``), else the operating-system account; never empty."""
+    return Principal(username=(username or "").strip() or console_user(), role=CONSOLE)

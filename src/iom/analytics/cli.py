@@ -124,17 +124,20 @@ def register(app: typer.Typer) -> None:
         parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports instead of the database."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Offences and cost of crime 6 months before adoption, during, and 3 months after, per NPU."""
+        """Offences and cost of crime 6 months before adoption, during, and 3 months after, per NPU;
+        the cost avoided per day with its bootstrap 95% interval, and why it overstates IOM's effect."""
         import pandas as pd
 
-        from iom.analytics.service import before_during_after, cost_avoided_per_day
+        from iom.analytics.service import (BOOTSTRAP_RESAMPLES, REGRESSION_TO_THE_MEAN, before_during_after,
+                                           cost_avoided_interval, cost_avoided_per_day)
 
         frame = before_during_after(_open(ctx, parquet), as_of=as_of.date() if as_of else None)
         if as_json:
             print(json.dumps(_records(frame), indent=2))
             return
         table = Table(title="IOM cohort before / during / after adoption (offences, and per offender-month)")
-        for col in ("NPU", "offenders", "before", "during", "after", "£ per o-m before", "£ per o-m during", "£ avoided/day"):
+        for col in ("NPU", "offenders", "before", "during", "after", "£ per o-m before", "£ per o-m during",
+                    "£ avoided/day (95%)"):
             table.add_column(col, justify="left" if col == "NPU" else "right")
         for r in frame.to_dict(orient="records"):
             cells = [str(r["npu"]), f"{r['offenders']:,}"]
@@ -142,7 +145,11 @@ def register(app: typer.Typer) -> None:
                 rate = r[f"{w}_offences_per_offender_month"]
                 cells.append(f"{r[f'{w}_offences']:,} ({'–' if pd.isna(rate) else f'{rate:.3f}'})")
             cells += [_pounds(r["before_cost_pence_per_offender_month"]), _pounds(r["during_cost_pence_per_offender_month"]),
-                      _pounds(r["cost_avoided_pence_per_day"])]
+                      f"{_pounds(r['cost_avoided_pence_per_day'])} ({_pounds(r['cost_avoided_pence_per_day_lower'])} to "
+                      f"{_pounds(r['cost_avoided_pence_per_day_upper'])})"]
             table.add_row(*cells)
         console.print(table)
-        console.print(f"Cost of crime avoided per day across the force: {_pounds(cost_avoided_per_day(frame))}")
+        lower, upper = cost_avoided_interval(frame)
+        console.print(f"Cost of crime avoided per day across the force: {_pounds(cost_avoided_per_day(frame))} "
+                      f"(95% range {_pounds(lower)} to {_pounds(upper)}, bootstrap over offenders, "
+                      f"{BOOTSTRAP_RESAMPLES:,} resamples). {REGRESSION_TO_THE_MEAN}", highlight=False, soft_wrap=True)

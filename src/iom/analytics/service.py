@@ -175,22 +175,25 @@ def all_measures(con: duckdb.DuckDBPyConnection, *, start: dt.date | None = None
     }
 
 
-def before_during_after(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    as_of: dt.date | None = None,
-    before_months: int = 6,
-    after_months: int = 3,
-) -> pd.DataFrame:
-    """The seed's NPU table (6 months before adoption, during, 3 months after), with rates per
-    offender-month so windows of different lengths compare, and the cost avoided per day.
+#: The cost avoided per day's 95% interval: offenders resampled with replacement this many
+#: times (percentile bootstrap, scipy.stats.bootstrap), from this seed, so a report repeats.
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 20150
+#: Why "before minus during" overstates what IOM saves: said beside every cost avoided.
+REGRESSION_TO_THE_MEAN = (
+    "People are adopted at a peak of their offending, so their offending would fall afterwards even without IOM "
+    "(regression to the mean): before minus during is an upper bound on what IOM saved, not a measure of it. "
+    "The interval covers sampling error among these offenders only, not that bias."
+)
 
-    A person's IOM spell runs from their first adoption to their last exit (open while any
-    membership is open); windows are half-open [start, end) and end at ``as_of``. Cost avoided
-    per day = (before − during cost per offender-day) × members current on ``as_of``."""
-    as_of = as_of or latest_date(con)
+
+def person_windows(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, before_months: int = 6, after_months: int = 3
+) -> pd.DataFrame:
+    """One row per person and window (before, during, after): npu, current, days, offences and
+    cost_pence; what ``before_during_after`` adds up and its bootstrap resamples."""
     d = _date(as_of)
-    frame = con.execute(
+    return con.execute(
         f"""
         WITH spell AS (
             SELECT person_id, min(adopted_on) AS adopted_on,
@@ -203,44 +206,97 @@ def before_during_after(
             FROM spell sp JOIN people p ON p.id = sp.person_id
         ),
         w AS (
-            SELECT person_id, npu, 'before' AS win, CAST(adopted_on - {_months(before_months)} AS DATE) AS ws, adopted_on AS we FROM s
+            SELECT person_id, 'before' AS win, CAST(adopted_on - {_months(before_months)} AS DATE) AS ws, adopted_on AS we FROM s
             UNION ALL
-            SELECT person_id, npu, 'during', adopted_on, CASE WHEN current THEN {d} ELSE exited_on END FROM s
+            SELECT person_id, 'during', adopted_on, CASE WHEN current THEN {d} ELSE exited_on END FROM s
             UNION ALL
-            SELECT person_id, npu, 'after', exited_on, least(CAST(exited_on + {_months(after_months)} AS DATE), {d})
+            SELECT person_id, 'after', exited_on, least(CAST(exited_on + {_months(after_months)} AS DATE), {d})
             FROM s WHERE NOT current
         ),
         o AS (
-            SELECT w.npu, w.win, count(cr.id) AS offences, coalesce(sum(coc.cost_pence), 0) AS cost_pence
+            SELECT w.person_id, w.win, count(cr.id) AS offences, coalesce(sum(coc.cost_pence), 0) AS cost_pence
             FROM w
             JOIN crimes cr ON cr.person_id = w.person_id AND cr.committed_on >= w.ws AND cr.committed_on < w.we
             JOIN offences f ON f.code = cr.offence_code AND CAST(f.is_crime AS BOOLEAN)
             JOIN cost_of_crime coc ON coc.category = f.cost_category
-            GROUP BY w.npu, w.win
-        ),
-        e AS (
-            SELECT npu, win, count(DISTINCT person_id) AS people, sum(greatest(date_diff('day', ws, we), 0)) AS days
-            FROM w GROUP BY npu, win
+            GROUP BY w.person_id, w.win
         )
-        SELECT e.npu, e.win, e.people, e.days, coalesce(o.offences, 0) AS offences, coalesce(o.cost_pence, 0) AS cost_pence,
-            (SELECT count(*) FROM s WHERE s.npu = e.npu AND s.current) AS current_members
-        FROM e LEFT JOIN o ON o.npu = e.npu AND o.win = e.win
+        SELECT w.person_id, s.npu, s.current, w.win, greatest(date_diff('day', w.ws, w.we), 0) AS days,
+            CAST(coalesce(o.offences, 0) AS BIGINT) AS offences, CAST(coalesce(o.cost_pence, 0) AS BIGINT) AS cost_pence
+        FROM w JOIN s ON s.person_id = w.person_id
+        LEFT JOIN o ON o.person_id = w.person_id AND o.win = w.win
+        ORDER BY w.person_id, w.win
         """
     ).df()
-    if frame.empty:
+
+
+def before_during_after(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date | None = None,
+    before_months: int = 6,
+    after_months: int = 3,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+) -> pd.DataFrame:
+    """The seed's NPU table (6 months before adoption, during, 3 months after), with rates per
+    offender-month so windows of different lengths compare, and the cost avoided per day with
+    its bootstrap 95% interval (``cost_avoided_pence_per_day_lower``/``_upper``; none when
+    ``resamples`` is 0).
+
+    A person's IOM spell runs from their first adoption to their last exit (open while any
+    membership is open); windows are half-open [start, end) and end at ``as_of``. Cost avoided
+    per day = (before − during cost per offender-day) × members current on ``as_of``: an upper
+    bound, not IOM's effect (``REGRESSION_TO_THE_MEAN``)."""
+    as_of = as_of or latest_date(con)
+    people = person_windows(con, as_of=as_of, before_months=before_months, after_months=after_months)
+    if people.empty:
         raise UserError(f"no IOM cohort memberships on or before {as_of}")
-    wide = frame.pivot(index="npu", columns="win", values=["people", "days", "offences", "cost_pence"]).fillna(0)
+    frame = people.groupby(["npu", "win"]).agg(people=("person_id", "size"), days=("days", "sum"),
+                                               offences=("offences", "sum"), cost_pence=("cost_pence", "sum"))
+    wide = frame.unstack("win").fillna(0)
     wide.columns = [f"{win}_{m}" for m, win in wide.columns]
-    current = frame.groupby("npu")["current_members"].max()
-    offenders = frame[frame["win"] == "during"].set_index("npu")["people"]
-    out = pd.DataFrame(index=sorted(frame["npu"].unique()))
+    current = people[people["win"] == "during"].groupby("npu")["current"].sum()
+    offenders = frame.xs("during", level="win")["people"]
+    out = pd.DataFrame(index=sorted(people["npu"].unique()))
     out["offenders"] = offenders.reindex(out.index).fillna(0).astype(int)
     out["current_members"] = current.reindex(out.index).fillna(0).astype(int)
     _bda_rates(out, wide)
     total = _bda_total(out, wide)
     out = pd.concat([out, total])
     out.index.name = "npu"
+    lower, upper = {}, {}
+    if resamples:
+        for npu in out.index:
+            rows = people if npu == "all" else people[people["npu"] == npu]
+            lower[npu], upper[npu] = _avoided_interval(rows, current=int(out.loc[npu, "current_members"]),
+                                                       resamples=resamples, seed=seed)
+    out["cost_avoided_pence_per_day_lower"] = pd.array([lower.get(n) for n in out.index], dtype="Int64")
+    out["cost_avoided_pence_per_day_upper"] = pd.array([upper.get(n) for n in out.index], dtype="Int64")
     return out.reset_index()
+
+
+def _avoided_interval(rows: pd.DataFrame, *, current: int, resamples: int, seed: int) -> tuple[int | None, int | None]:
+    """Percentile bootstrap over offenders (each keeps their own before and during windows); the
+    number of current members is what it is on the day, so it is not resampled."""
+    from scipy.stats import bootstrap
+
+    wide = rows.pivot(index="person_id", columns="win", values=["days", "cost_pence"]).fillna(0)
+    if len(wide) < 2 or "before" not in wide["days"] or "during" not in wide["days"]:
+        return None, None
+    data = (wide["cost_pence"]["before"].to_numpy(float), wide["days"]["before"].to_numpy(float),
+            wide["cost_pence"]["during"].to_numpy(float), wide["days"]["during"].to_numpy(float))
+
+    def avoided(bc, bd, dc, dd, axis=-1):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (bc.sum(axis) / bd.sum(axis) - dc.sum(axis) / dd.sum(axis)) * current
+
+    found = bootstrap(data, avoided, paired=True, vectorized=True, n_resamples=resamples, batch=200,
+                      method="percentile", confidence_level=0.95, random_state=np.random.default_rng(seed))
+    lo, hi = found.confidence_interval
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None, None
+    return int(round(lo)), int(round(hi))
 
 
 def _bda_rates(out: pd.DataFrame, wide: pd.DataFrame) -> None:
@@ -274,3 +330,11 @@ def _bda_total(out: pd.DataFrame, wide: pd.DataFrame) -> pd.DataFrame:
 def cost_avoided_per_day(bda: pd.DataFrame) -> int:
     """The force's cost of crime avoided per day, in pence (the seed's "£75,000 per day")."""
     return int(bda.loc[bda["npu"] == "all", "cost_avoided_pence_per_day"].iloc[0])
+
+
+def cost_avoided_interval(bda: pd.DataFrame) -> tuple[int | None, int | None]:
+    """The force's cost avoided per day's bootstrap 95% interval, in pence (None when not
+    computed or when too few offenders to resample)."""
+    row = bda.loc[bda["npu"] == "all"].iloc[0]
+    lo, hi = row["cost_avoided_pence_per_day_lower"], row["cost_avoided_pence_per_day_upper"]
+    return (None if pd.isna(lo) else int(lo)), (None if pd.isna(hi) else int(hi))

@@ -78,16 +78,21 @@ def init_here(url: str) -> None:
 
 
 def schema_state(url: str) -> tuple:
-    """Tables with their columns, the Alembic revision and the reference units: what a
+    """Every table's definition, the Alembic revision and the reference units: what a
     migration changes. Read through a fresh engine, disposed after, as a new process would."""
     engine = make_engine(url)
     try:
-        tables = {name: sorted(c["name"] for c in inspect(engine).get_columns(name))
-                  for name in inspect(engine).get_table_names()}
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                schema = connection.execute(text("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")).all()
+            else:
+                schema = connection.execute(text(
+                    "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() ORDER BY 1, 2")).all()
+            tables = set(inspect(connection).get_table_names())
             revision = connection.scalar(text("SELECT version_num FROM alembic_version")) if "alembic_version" in tables else None
             units = connection.scalar(text("SELECT count(*) FROM units")) if "units" in tables else None
-        return tuple(sorted(tables.items())), revision, units
+        return tuple(map(tuple, schema)), revision, units
     finally:
         engine.dispose()
 

@@ -1,4 +1,4 @@
-"""Fairness audit: a planted disparity is flagged in words; JSON and HTML outputs."""
+"""Fairness audit of the register's selection: a planted disparity is flagged in words; JSON and HTML outputs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def planted(seed: int = 3, *, disparity: bool = True) -> pd.DataFrame:
     rate = np.where((eth == "B") & disparity, 0.1, 0.3)
     return pd.DataFrame({
         "selected": (rng.random(n) < rate).astype(int), "observed": observed,
-        "predicted": np.clip(0.3 + rng.normal(0, 0.05, n), 0, 1),
+        "score": np.clip(0.3 + rng.normal(0, 0.05, n), 0, 1),
         "ethnicity": eth, "sex": np.where(np.arange(n) % 3 == 0, "F", "M"), "age_band": age_band(rng.integers(18, 60, n)),
     })
 
@@ -30,10 +30,12 @@ def planted(seed: int = 3, *, disparity: bool = True) -> pd.DataFrame:
 def test_planted_disparity_is_flagged_in_words():
     report = audit(planted())
     eth = report.attributes["ethnicity"]
-    assert any(f.startswith("Selection: ethnicity B") and "below the 0.8 threshold" in f for f in eth.flags)
+    assert any(f.startswith("Selection:") and "ethnicity B were selected" in f and "does not include zero" in f
+               for f in eth.flags)
     assert not any("Selection" in f for f in report.attributes["sex"].flags)
     groups = {g.group: g for g in eth.groups}
-    assert groups["B"].selection_rate < 0.5 * groups["A"].selection_rate
+    assert groups["B"].selection_rate.value < 0.5 * groups["A"].selection_rate.value
+    assert groups["B"].selection_rate.low < groups["B"].selection_rate.value < groups["B"].selection_rate.high
     json.dumps(report.model_dump(mode="json"))  # serialisable as is
 
 
@@ -46,7 +48,7 @@ def test_html_renders_the_flags():
     report = audit(planted())
     html = render_html(report)
     assert "<h1>Selection fairness audit</h1>" in html and "By ethnicity" in html
-    assert "Selection: ethnicity B" in html
+    assert "of ethnicity B were selected" in html and "Compared with <strong>" in html
 
 
 def test_small_groups_are_shown_but_not_judged():
@@ -71,10 +73,12 @@ def test_audit_is_typed_with_a_summary():
 
     report = audit(planted())
     assert isinstance(report, FairnessAudit)
+    n = len(report.flags)
+    assert n >= 2
     assert report.summary().startswith(f"Fairness audit: 2,400 scored, {report.selected:,} selected; "
-                                       f"{len(report.flags)} disparities beyond the thresholds. {report.flags[0]} (and 3 more)")
-    assert report.model_copy(update={"flags": []}).summary().endswith("; no disparity beyond the thresholds.")
+                                       f"{n} disparities the intervals support. {report.flags[0]} (and {n - 1} more)")
+    assert report.model_copy(update={"flags": []}).summary().endswith("; no disparity that the intervals support.")
     dumped = report.model_dump(mode="json")
     assert FairnessAudit.model_validate(dumped).model_dump(mode="json") == dumped
-    assert list(dumped)[:7] == ["people", "selected", "ratio_threshold", "min_group_size", "calibration_tolerance",
-                                "attributes", "flags"]
+    assert list(dumped)[:8] == ["people", "selected", "ratio_threshold", "min_group_size", "calibration_tolerance",
+                                "confidence", "attributes", "flags"]

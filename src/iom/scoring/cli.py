@@ -13,6 +13,7 @@ from rich.table import Table
 
 from iom.db import session_scope
 from iom.errors import Conflict, UserError
+from iom.formatting import probability
 from iom.terminal import as_of_option, console, day, purpose_option, state, user_option
 
 CONFIG_HELP = "Scoring config: a shipped version name (default scoring-v1) or a .toml file."
@@ -84,7 +85,7 @@ def select_cmd(
             table.add_column(col, justify="left" if col in ("person", "decision", "why") else "right")
         for r in rows[:top]:
             table.add_row(str(r.rank), r.pseudo_id, r.decision, str(r.composite), str(r.rfg), f"{r.harm:,}",
-                          "-" if r.risk is None else f"{r.risk:.0%}", str(r.vulnerability), r.reason)
+                          probability(r.risk, missing="-"), str(r.vulnerability), r.reason)
         console.print(table)
     changes = [(code, r) for code, _, rows in lists for r in rows if r.decision in ("adopt", "exit")]
     if not apply:
@@ -247,8 +248,8 @@ def explain(
     if as_json:
         print(e.model_dump_json(indent=1))
         return
-    risk = "none" if e.risk is None else f"{e.risk:.1%}"
-    ogrs = "n/a" if e.ogrs3_1y is None else f"{e.ogrs3_1y:.1%} (1 yr), {e.ogrs3_2y:.1%} (2 yr)"
+    risk = probability(e.risk, missing="none")
+    ogrs = "n/a" if e.ogrs3_1y is None else f"{probability(e.ogrs3_1y)} (1 yr), {probability(e.ogrs3_2y)} (2 yr)"
     console.print(f"[bold]{e.pseudo_id}[/] as of {e.as_of} ({e.config_version}): composite {e.composite}, "
                   f"RFG {e.rfg}, harm {e.harm_days:,} days, risk {risk} [{e.risk_source}], OGRS3 {ogrs}, "
                   f"vulnerability {e.vulnerability}")
@@ -307,23 +308,67 @@ def fairness(
     html: Path = typer.Option(None, "--html", help="Write a readable HTML page here."),
     as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON."),
     config: str = config_option(),
+    file: Path = typer.Option(None, "--file", help="Audit a CSV of scores and outcomes instead of the register's "
+                              "selection (no database needed)."),
+    group_cols: list[str] = typer.Option(None, "--group-col", help="With --file: the column naming each row's "
+                                         "group (repeat for more than one)."),
+    score_col: str = typer.Option(None, "--score-col", help="With --file: the column holding the score."),
+    threshold: float = typer.Option(None, "--threshold", help="With --file: a score at or above it counts as selected."),
+    outcome_col: str = typer.Option(None, "--outcome-col", help="With --file: the outcome column, 0 or 1 (1: reoffended)."),
+    reference: str = typer.Option(None, "--reference", help="With --file: the group the others are compared with "
+                                  "(default the largest)."),
 ) -> None:
-    """Fairness audit of the selection by ethnicity, sex and age band, disparities in words."""
+    """Fairness audit by group, each rate with its interval, disparities in words: the register's
+    selection by ethnicity, sex and age band, or any file of scores (--file)."""
     from iom.scoring.config import load_config
-    from iom.scoring.fairness import fairness_audit, render_html
+    from iom.scoring.fairness import fairness_audit, path_audit, render_html
 
-    with session_scope(state(ctx).engine) as session:
-        report = fairness_audit(session, as_of=day(as_of), config=load_config(config))
+    if file is not None:
+        needed = {"--group-col": group_cols, "--score-col": score_col, "--threshold": threshold, "--outcome-col": outcome_col}
+        missing = [name for name, value in needed.items() if value in (None, [])]
+        if missing:
+            raise UserError(f"--file needs {', '.join(missing)} too")
+        if as_of is not None:
+            raise UserError("--as-of is for the register's selection; a file carries its own outcomes")
+        report = path_audit(file, group_cols=group_cols, score_col=score_col, outcome_col=outcome_col,
+                            threshold=threshold, reference=reference, config=load_config(config))
+    else:
+        stray = [name for name, value in (("--group-col", group_cols), ("--score-col", score_col), ("--threshold", threshold),
+                                          ("--outcome-col", outcome_col), ("--reference", reference)) if value not in (None, [])]
+        if stray:
+            raise UserError(f"{', '.join(stray)} go with --file F.csv")
+        with session_scope(state(ctx).engine) as session:
+            report = fairness_audit(session, as_of=day(as_of), config=load_config(config))
     if html:
         html.write_text(render_html(report))
         console.print(f"wrote {html}")
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), indent=1))
     elif not html:
-        console.print(f"[bold]Fairness audit[/] as of {report.as_of}: {report.people:,} scored, "
-                      f"{report.selected:,} selected")
-        for flag in report.flags or ["No disparity beyond the thresholds."]:
-            console.print(f"- {flag}", highlight=False)
+        _print_fairness(report)
+
+
+def _print_fairness(report) -> None:
+    """The audit as one table per attribute, each rate with its interval, then the findings."""
+    from iom.scoring.fairness import rate_short
+
+    console.print(f"[bold]{report.summary().split(';')[0]}[/]", highlight=False)
+    for attr in report.attributes.values():
+        table = Table(title=f"By {attr.title} (against {attr.reference or 'no group: none large enough'}; "
+                      f"{report.confidence:.0%} intervals)")
+        for col in ("group", "people", "selected", "false positives", "false negatives", "predictive value", "reoffended"):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        for g in attr.groups:
+            table.add_row(g.group + ("" if g.judged else " (too small to judge)"), f"{g.people:,}",
+                          *(rate_short(getattr(g, f)) for f in ("selection_rate", "false_positive_rate", "false_negative_rate",
+                                                                "positive_predictive_value", "observed_rate")))
+        console.print(table)
+    for flag in report.flags or ["No disparity that the intervals support."]:
+        console.print(f"- {flag}", highlight=False)
+    within = sum(len(a.unsupported) for a in report.attributes.values())
+    if within:
+        console.print(f"{within:,} gap{'s' if within != 1 else ''} beyond the ratio within chance, not flagged "
+                      "(listed in --json and --html)", highlight=False)
 
 
 def _print_report(model_report) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from iom.casefile.deps import AccessDep
-from iom.edge import parse_date
-from iom.errors import FieldError, NotFound
+from iom.edge import clean_text, parse_date
+from iom.errors import FieldError, NotFound, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
 from iom.http.schemas import MAX_ID, PROBLEMS, PageNo, Text
@@ -144,22 +147,104 @@ def revoke_override(access: AccessDep, override_id: Annotated[int, Path(ge=1, le
     return flows.revoke_override(access, override_id=override_id, reason=body.reason)
 
 
+#: The largest CSV the fairness page takes (about 200,000 rows of a few columns); the command
+#: `iom fairness --file` reads larger files.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: The form's other fields and the multipart framing, on top of the file.
+UPLOAD_SLACK = 64 * 1024
+
+
+def _fairness_page(request: Request, access, *, day: dt.date, config, file_report=None, upload=None,
+                   upload_error: tuple[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    """The register's audit (when scores are stored for ``day``) with the upload form and,
+    after an upload, the file's audit; the register's is never computed here, only read."""
+    from iom.scoring.fairness import fairness_audit, template_helpers
+
+    report = None
+    if service.stored_run(access.session, as_of=day) is not None:
+        report = access.kept(("fairness", day), lambda: fairness_audit(access.session, as_of=day, config=config))
+    return render(request, "scoring/fairness_page.html", access.user, status_code=status_code, report=report, day=day,
+                  file_report=file_report, upload=upload or {}, errors=[upload_error] if upload_error else [],
+                  max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024), **template_helpers())
+
+
 @pages.get("/fairness")
 def fairness_page(request: Request, access: AccessDep,
                   as_of: Annotated[dt.date | None, Query(description="Date of the selection audited")] = None) -> HTMLResponse:
     """The ethics committee's fairness audit of a stored selection (a page never scores: it
-    says how to store one when none is)."""
+    says how to store one when none is), and a form to audit a file of scores the same way."""
     from iom.scoring.config import load_config
-    from iom.scoring.fairness import default_audit_date, fairness_audit
+    from iom.scoring.fairness import default_audit_date
 
     access.require("review_fairness", "this role does not review the fairness audit")
     config = load_config()
     day = as_of or default_audit_date(access.session, config)
-    report = None
-    if service.stored_run(access.session, as_of=day) is not None:
-        report = access.kept(("fairness", day), lambda: fairness_audit(access.session, as_of=day, config=config))
-    access.log("read", "fairness_audit", as_of=day.isoformat(), stored=report is not None)
-    return render(request, "scoring/fairness_page.html", access.user, report=report, day=day)
+    response = _fairness_page(request, access, day=day, config=config)
+    access.log("read", "fairness_audit", as_of=day.isoformat(), stored=response.context["report"] is not None)
+    return response
+
+
+def _upload_size(request: Request) -> None:
+    """Refuse a body over the limit before it is read (the CSRF check reads the form)."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise HTTPException(411, "send the file as a form upload, with its length")
+    if int(length) > MAX_UPLOAD_BYTES + UPLOAD_SLACK:
+        raise HTTPException(413, f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, the most this page "
+                                 "takes: use `iom fairness --file` at the console")
+
+
+async def _upload_form(request: Request):
+    return await request.form()  # parsed once: the CSRF check has read it
+
+
+@pages.post("/fairness/file", dependencies=[Depends(_upload_size), *CSRF])
+def fairness_file_page(request: Request, access: AccessDep, form: Annotated[FormData, Depends(_upload_form)]) -> HTMLResponse:
+    """Audit an uploaded CSV of scores and outcomes: the same analysis as `iom fairness --file`.
+    The file is read in memory and not kept; the audit log records who audited which file."""
+    from iom.scoring.config import load_config
+    from iom.scoring.fairness import default_audit_date, file_audit
+
+    access.require("review_fairness", "this role does not review the fairness audit")
+    config = load_config()
+    day = default_audit_date(access.session, config) if service.reference_date_or_none(access.session) else access.as_of
+    fields = {k: str(form.get(k) or "")[:200] for k in ("group_col", "score_col", "outcome_col", "threshold", "reference")}
+    upload = form.get("file")
+    try:
+        for key, value in fields.items():
+            try:
+                fields[key] = clean_text(value)
+            except ValueError as exc:
+                raise FieldError(f"this field {exc}", field=key) from None
+        if not isinstance(upload, StarletteUploadFile) or not upload.filename:
+            raise FieldError("choose a CSV file to audit", field="file")
+        for key, words in (("group_col", "the group column"), ("score_col", "the score column"),
+                           ("outcome_col", "the outcome column")):
+            if not fields[key]:
+                raise FieldError(f"name {words}", field=key)
+        try:
+            threshold = float(fields["threshold"])
+        except ValueError:
+            raise FieldError(f"the threshold must be a number, like 0.5, not {fields['threshold']!r}"
+                             if fields["threshold"] else "give the threshold: a score at or above it counts as selected",
+                             field="threshold") from None
+        data = upload.file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise FieldError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB", field="file")
+        name = "".join(c for c in upload.filename if c.isprintable())[:120]
+        try:
+            report = file_audit(io.BytesIO(data), source=name, group_cols=[fields["group_col"]],
+                                score_col=fields["score_col"], outcome_col=fields["outcome_col"], threshold=threshold,
+                                reference=fields["reference"] or None, config=config)
+        except FieldError:
+            raise
+        except UserError as exc:
+            raise FieldError(str(exc), field="file") from None
+    except FieldError as exc:
+        return _fairness_page(request, access, day=day, config=config, upload=fields,
+                              upload_error=(exc.field, str(exc)), status_code=400)
+    access.log("read", "fairness_file", file=name, rows=report.people, flags=len(report.flags))
+    return _fairness_page(request, access, day=day, config=config, file_report=report, upload=fields)
 
 
 @api.get("/selection/{npu_code}", response_model=views.Selection, summary="Ranked selection for an NPU (stored scores)")

@@ -130,43 +130,76 @@ class ModelReport(BaseModel):
                 f"{self.follow_up_ends}, observed rate {percent(self.observed_rate)}): {models}.")
 
 
+class IntervalRate(BaseModel):
+    """A rate with its 95% Wilson score interval; ``value`` None where nobody is counted (no
+    non-reoffenders for a false positive rate, nobody selected for a predictive value)."""
+
+    events: int
+    n: int
+    value: float | None
+    low: float | None
+    high: float | None
+
+
 class GroupFairness(BaseModel):
-    """One group's rates; None where the group has nobody to measure (e.g. no non-reoffenders)."""
+    """One group's rates, each with its interval; ``judged`` False when the group is under the
+    minimum size (shown, not compared)."""
 
     group: str
     people: int
-    selection_rate: float | None
-    observed_rate: float | None
-    mean_predicted: float | None
-    false_positive_rate: float | None
-    false_negative_rate: float | None
+    judged: bool
+    selection_rate: IntervalRate
+    observed_rate: IntervalRate
+    false_positive_rate: IntervalRate
+    false_negative_rate: IntervalRate
+    positive_predictive_value: IntervalRate
+    mean_score: float | None  # the mean predicted probability when the score is one
+
+
+class CalibrationCell(BaseModel):
+    """One group in one band of score: who reoffended among people with about the same score."""
+
+    band: int
+    scores: str  # the band's range of scores, in words
+    group: str
+    people: int
+    mean_score: float | None
+    observed_rate: IntervalRate
 
 
 class AttributeFairness(BaseModel):
     title: str
+    reference: str | None  # the group the others are compared with (the largest judged)
     groups: list[GroupFairness]
+    calibration: list[CalibrationCell]
     too_small: list[str]  # shown but not judged
-    flags: list[str]
+    flags: list[str]  # disparities the intervals support
+    unsupported: list[str]  # gaps beyond the ratio that the intervals do not support, said so
 
 
 class FairnessAudit(BaseModel):
-    """The selection audited by ethnicity, sex and age band; ``flags`` say each disparity in words."""
+    """A selection audited by group; ``flags`` say each disparity in words. From the register
+    (``as_of``) or from a file of scores (``source``, ``threshold``)."""
 
     people: int
     selected: int
     ratio_threshold: float
     min_group_size: int
     calibration_tolerance: float
+    confidence: float
     attributes: dict[str, AttributeFairness]
     flags: list[str]
     as_of: dt.date | None = None  # set when audited from the register
     config_version: str | None = None
+    source: str | None = None  # the file audited
+    threshold: float | None = None  # a score at or above it counts as selected
+    score_is_probability: bool = True
 
     def summary(self) -> str:
-        when = f" as of {self.as_of}" if self.as_of else ""
+        when = f" as of {self.as_of}" if self.as_of else (f" of {self.source}" if self.source else "")
         head = f"Fairness audit{when}: {self.people:,} scored, {self.selected:,} selected"
         if not self.flags:
-            return f"{head}; no disparity beyond the thresholds."
+            return f"{head}; no disparity that the intervals support."
         n = len(self.flags)
         more = f" (and {n - 1} more)" if n > 1 else ""
-        return f"{head}; {n} disparit{'y' if n == 1 else 'ies'} beyond the thresholds. {self.flags[0]}{more}"
+        return f"{head}; {n} disparit{'y' if n == 1 else 'ies'} the intervals support. {self.flags[0]}{more}"

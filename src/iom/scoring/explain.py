@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iom.errors import NotFound, UserError
+from iom.formatting import probability
 from iom.register.labels import crime_status
 from iom.register.models import Crime, Offence, Person
 from iom.scoring.common import as_config
@@ -87,7 +88,7 @@ def explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, s
                                               label=f"capped at {config.vulnerability.max_points} points"))
         h, r, vv = composite_parts(st["harm_points"], st["risk_points"], st["vulnerability"], config)
         risk = st["risk"]
-        risk_text = "no model probability" if risk is None or (isinstance(risk, float) and math.isnan(risk)) else f"probability {risk:.2f}"
+        risk_text = "no model probability" if risk is None or (isinstance(risk, float) and math.isnan(risk)) else f"probability {probability(risk)}"
         for score_part, pts, weight, label in (
             ("harm", int(h), s.harm_weight, f"harm {int(st['harm_points'])}/100 points"),
             ("risk", int(r), s.risk_weight, f"risk {int(st['risk_points'])}/100 points ({risk_text})"),

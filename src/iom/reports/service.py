@@ -25,12 +25,17 @@ REPORT_PROGRAMMES = ("oocd-vs-charge", "iom-ppo", "iom-burglary")
 
 @dataclass
 class Section:
+    """One section of the board paper. ``headline``: the section's one finding in a sentence of
+    plain text (no HTML), for the executive summary; None when the section has none. Paragraphs
+    are HTML: a ``<b>`` verdict only ever comes from a randomised or matched comparison."""
+
     title: str
     source: str  # the named function(s) that computed it
     images: list[tuple[str, str]] = field(default_factory=list)  # (alt text, data URI)
     tables: list[str] = field(default_factory=list)  # HTML
     paragraphs: list[str] = field(default_factory=list)
     error: str | None = None
+    headline: str | None = None
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -59,16 +64,42 @@ def measures_section(con, *, by: str, title: str, chart: bool) -> Section:
     return s
 
 
+#: The seed paper's NPU table (000 §25): offenders, then cost (£) and offences before, during
+#: and after adoption (``shared/reference/seed-figures.md``), shown beside the register's.
+PUBLISHED_NPU = {
+    "WS": (910, 20_091_559, 3947, 23_997_882, 6846, 1_707_061, 332),
+    "WV": (1106, 24_850_465, 4210, 27_316_849, 6934, 1_479_626, 253),
+    "SW": (801, 12_132_059, 2702, 31_287_899, 7342, 872_661, 159),
+    "DY": (613, 9_907_910, 2134, 19_236_078, 5519, 487_317, 144),
+    "SH": (363, 5_398_722, 1122, 7_305_034, 1850, 417_051, 90),
+    "CV": (364, 3_696_258, 1027, 15_249_277, 3912, 24_264, 14),
+    "BE": (850, 13_674_025, 2893, 28_882_247, 7075, 773_600, 230),
+    "BW": (338, 3_804_158, 955, 9_282_859, 2607, 66_199, 30),
+    "BN": (146, 1_423_112, 363, 3_093_663, 957, 148_924, 33),
+    "BS": (219, 2_273_993, 634, 3_154_256, 979, 507_952, 154),
+}
+#: The 2015 paper's figure (002 §28), in pence: "saving £75,000 per day".
+PUBLISHED_AVOIDED_PENCE = 75_000_00
+
+
 def adoption_section(con, *, as_of: dt.date) -> Section:
     s = Section("Before, during and after adoption, by NPU",
                 "iom.analytics.service.before_during_after, iom.analytics.service.cost_avoided_per_day")
     bda = analytics.before_during_after(con, as_of=as_of)
     avoided = analytics.cost_avoided_per_day(bda)
+    lower, upper = analytics.cost_avoided_interval(bda)
+    interval = (f"95% range {pounds(lower)} to {pounds(upper)}" if lower is not None
+                else "too few offenders for an interval")
     s.paragraphs.append(
         "Six months before adoption, the time in the cohort, and three months after exit. The windows differ in "
         "length, so offences and cost are also given per offender-month. Cost of crime avoided per day across "
-        f"the force (before minus during cost per offender-day, times current members): <b>{pounds(avoided)}</b>."
+        f"the force (before minus during cost per offender-day, times current members): <b>{pounds(avoided)}</b> "
+        f"({interval}; a bootstrap over offenders, {analytics.BOOTSTRAP_RESAMPLES:,} resamples)."
     )
+    s.paragraphs.append(html.escape(analytics.REGRESSION_TO_THE_MEAN))
+    s.headline = (f"Cost of crime avoided per day: {pounds(avoided)} ({interval}), an upper bound: people are "
+                  "adopted at a peak of their offending (regression to the mean).")
+    s.paragraphs.append(html.escape(_against_published(bda, avoided)))
     s.images.append(("offences per offender-month before, during and after adoption by NPU",
                      charts.to_data_uri(charts.before_during_after(bda[bda["npu"] != "all"], title="Offences per offender-month"))))
     shown = pd.DataFrame({"NPU": bda["npu"], "offenders": bda["offenders"]})
@@ -77,15 +108,104 @@ def adoption_section(con, *, as_of: dt.date) -> Section:
         shown[f"{w} offences"] = bda[f"{w}_offences"]
         shown[f"{w} per o-m"] = bda[f"{w}_offences_per_offender_month"].round(3)
     shown["£ avoided per day"] = bda["cost_avoided_pence_per_day"].map(pounds)
+    shown["95% range"] = [f"{pounds(lo)} to {pounds(hi)}" if not pd.isna(lo) else "–"
+                          for lo, hi in zip(bda["cost_avoided_pence_per_day_lower"],
+                                            bda["cost_avoided_pence_per_day_upper"], strict=True)]
     s.tables.append(_table(shown))
+    limitation, side_by_side = _npu_against_published(bda)
+    s.paragraphs.append(html.escape(limitation))
+    s.tables.append(_table(side_by_side))
     return s
 
 
+def _per_day(cost_pence, days) -> float | None:
+    return None if pd.isna(cost_pence) or not days else cost_pence / days
+
+
+def _against_published(bda: pd.DataFrame, avoided: int) -> str:
+    """Why this figure is not the 2015 paper's £75,000 a day, in the measured numbers."""
+    total = bda.loc[bda["npu"] == "all"].iloc[0]
+    before = _per_day(total["before_cost_pence_per_offender_month"], analytics.DAYS_PER_MONTH)
+    during = _per_day(total["during_cost_pence_per_offender_month"], analytics.DAYS_PER_MONTH)
+    current = int(total["current_members"])
+    paper_people = sum(v[0] for v in PUBLISHED_NPU.values())
+    paper_before = sum(v[1] for v in PUBLISHED_NPU.values()) * 100 / (paper_people * 6 * analytics.DAYS_PER_MONTH)
+    if before is None or during is None or not current:
+        return ("The 2015 paper's figure is £75,000 per day; this register has too little before or during "
+                "adoption to set beside it.")
+    gap = before - during
+    needed_members = PUBLISHED_AVOIDED_PENCE / gap if gap > 0 else None
+    needed_gap = PUBLISHED_AVOIDED_PENCE / current
+    return (
+        f"Why this is not the 2015 paper's £75,000 per day (002 §28): here the cohort cost {pounds(before)} per "
+        f"offender-day before adoption and {pounds(during)} during, a gap of {pounds(gap)}, times {current:,} "
+        "members current on the day. The 2015 figure came from another tool, year and cohort, and gives neither "
+        "its cost per offender-day nor its number of members. On the synthetic force the current cohort is "
+        "calibrated to the 2019 paper's 6,501 members (000 §18-19), and its cost before adoption compares with the "
+        f"2019 NPU table's (000 §25: {pounds(paper_before)} per offender-day, published cost over "
+        f"{paper_people:,} published offenders and six months, against {pounds(before)} here). Keeping the cohort "
+        f"and this level of offending, £75,000 a day would need a gap of {pounds(needed_gap)} per member-day "
+        f"rather than {pounds(gap)}"
+        + (f"; keeping the gap, it would need about {needed_members:,.0f} current members" if needed_members else "")
+        + ". Calibrating to it would undo one of the 2019 figures, so it is left to differ."
+    )
+
+
+def _npu_against_published(bda: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """The register's NPU table beside the paper's, and what differs, in words."""
+    rows = []
+    for r in bda.itertuples():
+        paper = PUBLISHED_NPU.get(r.npu)
+        if r.npu == "all":
+            paper = tuple(sum(v[i] for v in PUBLISHED_NPU.values()) for i in range(7))
+        if paper is None:
+            continue
+        rows.append({"NPU": r.npu, "offenders (paper)": paper[0], "offenders (here)": r.offenders,
+                     "before offences (paper)": paper[2], "before offences (here)": r.before_offences,
+                     "during offences (paper)": paper[4], "during offences (here)": r.during_offences,
+                     "after offences (paper)": paper[6], "after offences (here)": r.after_offences})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return "The paper's NPU table (000 §25) names none of this register's NPUs.", frame
+    ratio = frame.set_index("NPU")
+    worst = ratio.drop(index="all", errors="ignore")
+    words = (
+        "This table matches the paper's (000 §25) in shape only. It counts everyone ever adopted up to the day, "
+        "over the whole history held"
+    )
+    if "all" in ratio.index:
+        a = ratio.loc["all"]
+        words += f" ({a['offenders (here)']:,} people against the paper's {a['offenders (paper)']:,})"
+    if not worst.empty:
+        far = (worst["offenders (here)"] / worst["offenders (paper)"]).idxmax()
+        f = worst.loc[far]
+        words += f"; {far}: {f['offenders (here)']:,} against {f['offenders (paper)']:,}"
+    words += (
+        ". On the synthetic force the current cohort is shared among NPUs in proportion to the paper's counts, "
+        "but the paper does not say over what period its offenders were adopted or how long they stayed, so its "
+        "counts cannot be matched without guessing both; calibrating each NPU's adoptions to them would change "
+        "the cohort every other calibrated figure (reoffending by NPU and classification, the programme "
+        "evaluations) rests on. Read the rates per offender-month, not the totals."
+    )
+    return words, frame
+
+
 def programme_section(con, *, name: str, as_of: dt.date, follow_up_months: int = 12) -> Section:
-    s = Section(f"Programme: {name}", "iom.evaluation.programmes.evaluate_programme, iom.evaluation.survival.kaplan_meier")
     frame, result = programme_evaluation(con, name=name, follow_up_months=follow_up_months, as_of=as_of)
-    s.paragraphs.append(f"{html.escape(result.description)}; intake {result.intake[0]} to {result.intake[1]}, "
-                        f"{follow_up_months}-month follow-up.")
+    s = comparison_section(f"Programme: {name}", frame, result,
+                           source="iom.evaluation.programmes.evaluate_programme, iom.evaluation.survival.kaplan_meier")
+    s.paragraphs.insert(0, f"{html.escape(result.description)}; intake {result.intake[0]} to {result.intake[1]}, "
+                           f"{follow_up_months}-month follow-up.")
+    if s.headline:
+        s.headline = f"{name}: {s.headline}"
+    return s
+
+
+def comparison_section(title: str, frame: pd.DataFrame, result, *, source: str) -> Section:
+    """Any evaluation through the evidence hierarchy: the headline from the strongest design in
+    bold, an unmatched comparison described without a verdict, and the reconciliation where the
+    designs disagree. ``frame`` has group, days and reoffended columns (for the curves)."""
+    s = Section(title, source)
     s.tables.append(_table(pd.DataFrame({
         "group": [g.group for g in result.groups], "n": [g.n for g in result.groups],
         "reoffended": [g.events for g in result.groups],
@@ -93,13 +213,30 @@ def programme_section(con, *, name: str, as_of: dt.date, follow_up_months: int =
     })))
     comps = []
     for c in result.comparisons:
-        comps.append(_interval(c, f"{c.group} (all)"))
-        s.paragraphs.append(f"<b>{html.escape(c.verdict)}</b>: {html.escape(c.statement)}")
+        evidence = result.headline(c.group)
+        comps.append(_interval(c, f"{c.group} ({c.design or 'all'})"))
+        if evidence is not None:
+            lead = next(r for r in evidence.readings if r.design == evidence.design)
+            if evidence.design == "unmatched":
+                s.paragraphs.append(f"Descriptive only ({html.escape(lead.label)}): {html.escape(c.statement)} "
+                                    "No verdict can be given without a matched or randomised comparison.")
+            else:
+                s.paragraphs.append(f"<b>{html.escape(evidence.verdict)}</b> ({html.escape(evidence.design)} "
+                                    f"comparison, {html.escape(lead.label)}): {html.escape(evidence.statement)}")
+                if c.design == "unmatched":
+                    s.paragraphs.append(f"Unmatched, descriptive (all {html.escape(c.group)} against all "
+                                        f"{html.escape(result.control)}): {html.escape(c.statement)}")
+            if evidence.reconciliation:
+                s.paragraphs.append(html.escape(evidence.reconciliation))
+            if s.headline is None:
+                s.headline = f"{evidence.headline}: {evidence.statement}"
+        elif c.design == "unmatched":
+            s.paragraphs.append(f"Descriptive only: {html.escape(c.statement)}")
+        else:
+            s.paragraphs.append(f"<b>{html.escape(c.verdict)}</b>: {html.escape(c.statement)}")
     for m in result.matched or []:
         if m.effect is not None:
             comps.append(_interval(m.effect, f"{m.group} (matched, {m.matched_pairs} pairs)"))
-            s.paragraphs.append(f"Matched on {', '.join(b.covariate for b in m.balance)}: "
-                                f"<b>{html.escape(m.effect.verdict)}</b>: {html.escape(m.effect.statement)}")
         s.tables.append(_table(m.balance_frame()[["covariate", "smd_before", "smd_after"]].round(3)))
     s.images.append(("difference in reoffending against control with 95% range",
                      charts.to_data_uri(charts.comparison_intervals(comps, title="Difference against control (Newcombe 95%)"))))
@@ -108,13 +245,16 @@ def programme_section(con, *, name: str, as_of: dt.date, follow_up_months: int =
                      charts.to_data_uri(charts.survival_curves(curves, title="Time to first reoffence (Kaplan–Meier)"))))
     if result.survival is not None:
         sv = result.survival
-        hr = next((h for h in sv.hazard_ratios if h.covariate.startswith("group=")), None)
+        hr = next((h for h in sv.hazard_ratios if h.covariate.startswith(f"{result.group_col}=")), None)
         text = f"Log-rank {format_p(sv.logrank_p)}."
         if sv.cox_error:
             text += f" No Cox model: {html.escape(sv.cox_error)}."
         if hr:
-            text += (f" Cox hazard ratio (adjusted for {', '.join(h.covariate for h in sv.hazard_ratios if h is not hr)}): "
-                     f"{_ratio(hr.hazard_ratio)} ({_ratio(hr.lower)} to {_ratio(hr.upper)}).")
+            adjusted = next((r.label for e in result.evidence or [] for r in e.readings if r.design == "adjusted"),
+                            f"Cox model adjusted for {', '.join(h.covariate for h in sv.hazard_ratios if h is not hr)}")
+            text += (f" {html.escape(adjusted)}: hazard ratio "
+                     f"{_ratio(hr.hazard_ratio)} ({_ratio(hr.lower)} to {_ratio(hr.upper)}); read beside the "
+                     "comparisons, never instead of them.")
             if hr.unstable:
                 text += " The Cox model did not fit cleanly (separation or collinearity): do not rely on it."
         s.paragraphs.append(text)

@@ -105,3 +105,10 @@ def plain_error(err: dict) -> str:
 def plain_errors(errors: list[dict], limit: int = 5) -> str:
     """A validation error's first few problems in plain words, joined."""
     return "; ".join(plain_error(err) for err in errors[:limit]) or "the input could not be read"
+
+
+def field_refusal(errors: list[dict], fields: dict[str, str], default: str) -> FieldError:
+    """A form's validation errors as one refusal shown by the field of the first: ``fields``
+    maps a schema field to its form field's id, ``default`` is used for the rest."""
+    first = next((str(p) for p in (errors[0].get("loc") or ()) if p != "body"), "") if errors else ""
+    return FieldError(plain_errors(errors, limit=1), field=fields.get(first, default))

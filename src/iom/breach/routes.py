@@ -13,7 +13,7 @@ from iom.breach import flows, views
 from iom.breach.schemas import MAX_DETAILS, BreachIn, BreachOut, OutcomeIn, Queue
 from iom.casefile.deps import AccessDep
 from iom.casefile.routes import page_person_id, render_person
-from iom.edge import form_date
+from iom.edge import field_refusal, form_date
 from iom.errors import Conflict, FieldError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -43,12 +43,6 @@ _FIELDS = {"kind": "breach-kind", "order_name": "breach-order", "nature": "breac
            "details": "breach-details", "breached_on": "breach-on", "outcome": "outcome-choice"}
 
 
-def _field_of(exc: ValidationError) -> tuple[str, str]:
-    first = exc.errors()[0]
-    name = str(first["loc"][0]) if first["loc"] else "breach"
-    return _FIELDS.get(name, "breach"), f"{name.replace('_', ' ')}: {first['msg']}"
-
-
 @pages.post("/people/{person_id}/breaches", dependencies=CSRF)
 def record_page(request: Request, access: AccessDep, person_id: int,
                 kind: Annotated[Text, Form(max_length=16)] = "",
@@ -66,8 +60,8 @@ def record_page(request: Request, access: AccessDep, person_id: int,
                         details=details or None)
         flows.record_breach(access, person_id=person_id, body=body)
     except ValidationError as exc:
-        field, message = _field_of(exc)
-        return _again(request, access, person_id, FieldError(message), field, typed, 400)
+        refused = field_refusal(exc.errors(), _FIELDS, "breach")
+        return _again(request, access, person_id, refused, refused.field, typed, 400)
     except FieldError as exc:
         return _again(request, access, person_id, exc, exc.field or "breach", typed, 400)
     return RedirectResponse(f"/people/{person_id}?tab=breaches#breach-history", status_code=303)
@@ -88,8 +82,8 @@ def outcome_page(request: Request, access: AccessDep, person_id: int, breach_id:
                          version=version)
         flows.record_outcome(access, person_id=person_id, breach_id=min(breach_id, MAX_ID), body=body)
     except ValidationError as exc:
-        field, message = _field_of(exc)
-        return _again(request, access, person_id, FieldError(message), field, typed, 400)
+        refused = field_refusal(exc.errors(), _FIELDS, "outcome-choice")
+        return _again(request, access, person_id, refused, refused.field, typed, 400)
     except FieldError as exc:
         return _again(request, access, person_id, exc, exc.field or "outcome-choice", typed, 400)
     except Conflict as exc:

@@ -125,9 +125,11 @@ def exit_proposals(*, session: Session, user: Principal, as_of: dt.date, lomu: s
                                 + (f" (last {seen:%d %B %Y})" if seen else ""))
         if pid in youth and age_on(born[pid], as_of) >= rules.youth_until:
             reasons[pid].append(f"turned {rules.youth_until}: a DYO member moves to an adult classification or exits")
+    held: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        held[r.person_id].append(r.classification_code)
     proposed = [schemas.ExitProposal(person_id=pid, pseudo_id=people[pid].pseudo_id, lomu_code=people[pid].lomu_code,
-                                     classifications=sorted(r.classification_code for r in rows if r.person_id == pid),
-                                     reasons=reasons[pid])
+                                     classifications=sorted(held[pid]), reasons=reasons[pid])
                 for pid in ids if reasons.get(pid)]
     return schemas.ExitProposals(as_of=as_of, lomu=lomu, rules_version=rules.version, members_checked=len(ids),
                                  proposals=proposed)

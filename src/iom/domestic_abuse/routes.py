@@ -37,7 +37,7 @@ from iom.domestic_abuse.schemas import (
     SpjOut,
     SpjUpdate,
 )
-from iom.edge import form_date, plain_errors
+from iom.edge import field_refusal, form_date
 from iom.errors import Conflict, FieldError, NotFound, UserError
 from iom.http.deps import CSRF
 from iom.http.pages import render
@@ -118,9 +118,7 @@ def _refusal(exc: Exception, fields: dict[str, str], default: str) -> FieldError
     """A validation error as a refusal by its field; others as they are."""
     if not isinstance(exc, ValidationError):
         return exc  # type: ignore[return-value]
-    errors = exc.errors()
-    first = next((str(p) for p in (errors[0].get("loc") or ()) if p != "body"), "") if errors else ""
-    return FieldError(plain_errors(errors, limit=1), field=fields.get(first, default))
+    return field_refusal(exc.errors(), fields, default)
 
 
 def _submit(form: dict[str, str], *, again: Callable[..., HTMLResponse], fields: dict[str, str], default: str,

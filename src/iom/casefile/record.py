@@ -14,7 +14,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from iom.casefile import schemas
-from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord, RiskReview
+from iom.cohorts import current_state
+from iom.cohorts.models import (CohortMembership, ManagementRecord, PersonCurrentState, RiskLevelRecord,
+                                 RiskReview)
 from iom.cohorts.rules import next_review_due
 from iom.cohorts.service import active_memberships
 from iom.dates import month_starts, months_before
@@ -134,20 +136,66 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
                  q=None, mine: bool = False, officer=None) -> list:
     """One row per current cohort member in scope (the filters applied): ids and names, the
     latest risk level and its date, the managing LOMU and the latest adoption. ``mine``: only
-    the people whose current management record names the user's own officer."""
+    the people whose current management record names the user's own officer.
+
+    Read from the current-state table when it holds for ``as_of`` (``current_state.holds``),
+    else from the histories: the same rows either way (tests/cohorts/test_current_state.py)."""
     if mine and not user.officer:
         raise UserError("your account is not linked to an officer, so you have no own caseload: ask an "
                         "administrator to link it (`iom users link`)")
-    members = active_memberships(as_of)
+    code = None
     if classification:
         code = classification.strip().upper()
         if code in scope.RESTRICTED_CLASSIFICATIONS and not scope.shows_restricted(user):
             # Who is in a restricted cohort is itself restricted: no filter may tell.
             raise UserError(f"no classification {classification!r} to filter by")
+    kept = current_state.holds(session, as_of)
+    query, level, officer_of = (_keys_from_state if kept else _keys_from_histories)(user, as_of, code)
+    if risk:
+        query = query.where(level == risk)
+    if npu:
+        query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
+    if q and q.strip():
+        query = query.where(_matches(q.strip(), user))
+    if mine:
+        query = query.where(officer_of == user.officer)
+    if officer and officer.strip() and not user.pseudonymised:
+        query = query.where(func.lower(officer_of) == officer.strip().lower())
+    return session.execute(query).all()
+
+
+def _adoptions(as_of: dt.date, code: str | None):
+    """Per current member (of ``code``'s cohort, if given), their latest current adoption."""
+    members = active_memberships(as_of)
+    if code:
         members = members.where(func.upper(CohortMembership.classification_code) == code)
     members = members.subquery()
-    adopted = (select(members.c.person_id, func.max(members.c.adopted_on).label("adopted_on"))
-               .group_by(members.c.person_id).subquery())
+    return (select(members.c.person_id, func.max(members.c.adopted_on).label("adopted_on"))
+            .group_by(members.c.person_id).subquery())
+
+
+def _keys_from_state(user: Principal, as_of: dt.date, code: str | None):
+    """The caseload's keys as one read of ``person_current_state`` (by its LOMU index) and
+    ``people``; a classification filter adds that cohort's current memberships."""
+    state = PersonCurrentState.__table__
+    adopted = _adoptions(as_of, code) if code else None
+    query = (
+        select(Person.id, Person.pseudo_id, Person.family_name, Person.given_name,
+               state.c.risk_level.label("level"), state.c.risk_since.label("effective_from"), state.c.lomu_code,
+               (state.c.adopted_on if adopted is None else adopted.c.adopted_on).label("adopted_on"),
+               state.c.reviewed_on, state.c.review_due.label("next_due"))
+        .join(state, state.c.person_id == Person.id)
+        .where(state.c.classifications > 0, scope.in_scope(user, as_of, managed=state))
+    )
+    if adopted is not None:
+        query = query.join(adopted, adopted.c.person_id == Person.id)
+    return query, state.c.risk_level, state.c.officer
+
+
+def _keys_from_histories(user: Principal, as_of: dt.date, code: str | None):
+    """The caseload's keys from the histories: the newest risk and management row per person
+    and the current memberships, on any date."""
+    adopted = _adoptions(as_of, code)
     latest_risk = scope.latest(RiskLevelRecord, as_of, RiskLevelRecord.level, RiskLevelRecord.effective_from).subquery()
     latest_mgmt = scope.latest(ManagementRecord, as_of, ManagementRecord.lomu_code, ManagementRecord.officer).subquery()
     review = last_reviews(as_of).subquery()
@@ -161,17 +209,7 @@ def _member_keys(session: Session, user: Principal, *, as_of: dt.date, risk=None
         .outerjoin(latest_mgmt, latest_mgmt.c.person_id == Person.id)
         .outerjoin(review, review.c.person_id == Person.id)
     )
-    if risk:
-        query = query.where(latest_risk.c.level == risk)
-    if npu:
-        query = query.where(func.upper(Person.home_npu) == npu.strip().upper())
-    if q and q.strip():
-        query = query.where(_matches(q.strip(), user))
-    if mine:
-        query = query.where(latest_mgmt.c.officer == user.officer)
-    if officer and officer.strip() and not user.pseudonymised:
-        query = query.where(func.lower(latest_mgmt.c.officer) == officer.strip().lower())
-    return session.execute(query).all()
+    return query, latest_risk.c.level, latest_mgmt.c.officer
 
 
 def _needs(key, as_of: dt.date) -> set[str]:

@@ -16,6 +16,7 @@ from iom.casework.models import PlanAction, NeedRating, NeedsAssessment
 from iom.casework.pathways import pathways
 from iom.casework.rules import sequencing
 from iom.casework.versioning import StaleWrite, check_version, keep_revision
+from iom.cohorts import current_state
 from iom.cohorts.models import (Classification, CohortMembership, ManagementRecord, RiskLevelRecord, RiskReview)
 from iom.cohorts.rules import lead_agency_rules, next_review_due
 from iom.cohorts.service import active_memberships
@@ -289,6 +290,7 @@ def add_review(*, session: Session, person_id: int, body: schemas.ReviewIn, revi
                         notes=(body.notes or "").strip() or None, recorded_at=_now())
     session.add(review)
     session.flush()
+    current_state.refresh(session, person_ids=[person_id])
     return reviews(session=session, person_id=person_id, as_of=reviewed_on, limit=1)[0]
 
 
@@ -324,6 +326,7 @@ def adopt(*, session: Session, person: Person, classification: str, on: dt.date,
         session.add(ManagementRecord(person_id=person.id, effective_from=on, offender_type="Core", lead_agency=agency,
                                      lomu_code=lomu, officer=None, reason=f"adopted by {by}", recorded_at=_now()))
     session.flush()
+    current_state.refresh(session, person_ids=[person.id])
     return membership.id
 
 
@@ -349,6 +352,8 @@ def exit_memberships(*, session: Session, membership_ids: list[int], on: dt.date
         .values(exited_on=on, exit_reason=reason.strip()).execution_options(synchronize_session=False))
     if done.rowcount == 0:
         raise Conflict("someone else has just ended this membership")
+    current_state.refresh(session, person_ids=session.scalars(
+        select(CohortMembership.person_id).where(CohortMembership.id.in_(membership_ids))))
     return done.rowcount
 
 

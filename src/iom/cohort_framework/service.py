@@ -16,6 +16,7 @@ from iom.cohort_framework import eligibility as rules_of
 from iom.cohort_framework import schemas
 from iom.cohort_framework.models import Allocation
 from iom.cohort_framework.rules import deselection_rules, eligibility_rules, workload_rules
+from iom.cohorts import current_state
 from iom.cohorts.models import Classification, CohortMembership, ManagementRecord, RiskLevelRecord, RiskReview
 from iom.cohorts.service import active_memberships
 from iom.dates import age_on, months_before
@@ -244,6 +245,7 @@ def allocate(*, session: Session, person_id: int, on: dt.date, checked: dict, by
     row = Allocation(person_id=person_id, allocated_on=on, allocated_by=by, recorded_at=_now(), **checked)
     session.add(row)
     session.flush()
+    current_state.refresh(session, person_ids=[person_id])
     return schemas.AllocationOut.model_validate(row)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iom.db import Base, sql_in
@@ -110,3 +110,51 @@ class RiskReview(Base):
     reviewer: Mapped[str] = mapped_column(String(80))
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PersonCurrentState(Base):
+    """Kept, not recomputed: per person, what the risk, management, membership and review
+    histories give on the reference date, so a caseload is one indexed read. Written only by
+    ``iom.cohorts.current_state.refresh``; the row holds for any date in
+    [``changed_on``, ``next_change_on``) (null ends: open), since nothing in the histories
+    changes between those dates."""
+
+    __tablename__ = "person_current_state"
+    __table_args__ = (
+        Index("ix_person_current_state_lomu", "lomu_code", "classifications"),
+        Index("ix_person_current_state_officer", "officer"),
+        Index("ix_person_current_state_changed", "changed_on"),
+        Index("ix_person_current_state_next_change", "next_change_on"),
+    )
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, autoincrement=False)
+    #: The latest history event on or before the date it was computed for (null: none)...
+    changed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: ...and the first one after it (null: none): the row holds in between.
+    next_change_on: Mapped[dt.date | None] = mapped_column(Date)
+    risk_level: Mapped[str | None] = mapped_column(String(8))
+    risk_since: Mapped[dt.date | None] = mapped_column(Date)
+    offender_type: Mapped[str | None] = mapped_column(String(32))
+    lead_agency: Mapped[str | None] = mapped_column(String(40))
+    lomu_code: Mapped[str | None] = mapped_column(String(8))
+    officer: Mapped[str | None] = mapped_column(String(80))
+    managed_since: Mapped[dt.date | None] = mapped_column(Date)
+    #: Current memberships' distinct classifications: 0 is not in the cohort.
+    classifications: Mapped[int] = mapped_column(Integer)
+    #: The latest adoption among the current memberships.
+    adopted_on: Mapped[dt.date | None] = mapped_column(Date)
+    reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: The latest review's next due date (the latest, if that day had more than one review).
+    review_due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CurrentStateStamp(Base):
+    """One row: the register version (``register_version``) the current-state table was last
+    brought up to date at. A write to the register that did not refresh it (a test, a SQL
+    prompt) leaves the versions apart, and readers go back to the histories."""
+
+    __tablename__ = "person_current_state_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    register_version: Mapped[int | None] = mapped_column(BigInteger)

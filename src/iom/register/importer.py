@@ -20,7 +20,7 @@ import base64
 import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,6 +37,7 @@ from iom.cohorts.models import (
     ManagementRecord,
     RiskLevelRecord,
 )
+from iom.cohorts import current_state
 from iom.config import get_settings
 from iom.csv_input import CsvFault, CsvReader, open_csv
 from iom.db import upsert
@@ -109,6 +110,8 @@ class _Context:
     ethnicities: set[str]
     markers: set[str]
     classifications: set[str]
+    #: People whose memberships or histories this import wrote (``current_state.refresh``).
+    touched: set[int] = field(default_factory=set)
 
     @property
     def writing(self) -> bool:
@@ -314,6 +317,7 @@ def _write_memberships(ctx: _Context, rows: list[tuple[int, MembershipRow]], res
     if not ctx.writing:
         return
     upsert(ctx.conn, CohortMembership.__table__, values, ["source_id"])
+    ctx.touched.update(v["person_id"] for v in values)
     _tally(result, len(values))
 
 
@@ -394,6 +398,7 @@ def _append_history(
             ctx.error(line, None, f"history is append-only: {r.person_source_id} already has a record from {r.effective_from} ({shown})")
     if ctx.writing and inserts:
         ctx.conn.execute(table.insert(), inserts)
+        ctx.touched.update(row["person_id"] for row in inserts)
         result.inserted += len(inserts)
 
 
@@ -597,6 +602,9 @@ def import_files(
                     break
             if errors:
                 raise ImportFailed(errors, capped=len(errors) >= MAX_ERRORS)
+            # Once for the whole import: the people it touched, and anyone a later reference
+            # date (new crimes move it) has left behind.
+            current_state.refresh(conn, person_ids=ctx.touched)
             if check_only:
                 raise _RollBack
     except _RollBack:

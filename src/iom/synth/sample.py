@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from iom.cohorts import current_state
 from iom.cohorts.models import CohortMembership, ManagementRecord, RiskLevelRecord
 from iom.mappa.models import MappaPanel, MappaRecord
 from iom.register.models import Crime, Person
@@ -64,5 +65,6 @@ def build(session: Session) -> Sample:
                           recorded_on=on, offence_code=code, npu_code="BN", victim_person_id=victim,
                           domestic_abuse=code.endswith("DA"), outcome="charge", outcome_on=on + dt.timedelta(days=30)))
     session.flush()
+    current_state.refresh(session, person_ids=[b, w, r, v, m])
     names = [name for p in people for name in (p.given_name, p.family_name)]
     return Sample(birmingham=b, walsall=w, restricted=r, victim=v, moved=m, names=names)

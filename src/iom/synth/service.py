@@ -19,6 +19,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
+from iom.cohorts import current_state
 from iom.db import Base, ddl_transaction, make_engine
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
@@ -137,6 +138,7 @@ def _write_force(connection: Connection, force, *, seed: int, as_of: dt.date, pr
     for target in contributions("synth_steps"):
         progress.step(f"synthetic data: {target}")
         rows.update(resolve(target)(connection, seed=seed, as_of=as_of) or {})
+    current_state.refresh(connection)  # once, for everyone: the histories are all written
     return rows
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,13 +45,25 @@ def register(app: typer.Typer) -> None:
         replace: bool = typer.Option(
             False, "--replace",
             help="Replace the whole database with the new force, keeping users and the audit log. "
-                 "All or nothing: the old database stays whole until the new one is complete."),
+                 "All or nothing: the old database stays whole until the new one is complete. "
+                 "With --national: replace an earlier national data set in --out."),
         drop_users: bool = typer.Option(False, "--drop-users", help="With --replace: do not keep the users."),
         drop_audit_log: bool = typer.Option(
             False, "--drop-audit-log", help="With --replace: start a new audit log (the old one is lost)."),
+        national: bool = typer.Option(
+            False, "--national",
+            help="Write the national data set (43 forces) to Parquet under --out instead of a force to the database."),
+        out: Path | None = typer.Option(None, "--out", help="With --national: the directory to write."),
+        scale: float = typer.Option(
+            1.0, "--scale", help="With --national: 1.0 is about 13 million people and 95 million crimes."),
         user: str = user_option(),
     ) -> None:
         """Generate a fictional force calibrated to the published figures (see README)."""
+        if national:
+            _national(ctx, out=out, scale=scale, seed=seed, replace=replace, console=console)
+            return
+        if out is not None or ctx.get_parameter_source("scale").name != "DEFAULT":
+            raise UserError("--out and --scale go with --national")
         if (drop_users or drop_audit_log) and not replace:
             raise UserError("--drop-users and --drop-audit-log go with --replace")
         engine = state(ctx).engine
@@ -65,3 +78,27 @@ def register(app: typer.Typer) -> None:
             f"{time.perf_counter() - started:.1f} s: "
             + ", ".join(f"{n:,} {table}" for table, n in result.rows.items())
         )
+
+
+def _national(ctx: typer.Context, *, out: Path | None, scale: float, seed: int, replace: bool, console) -> None:
+    """`iom synth --national`: the national data set, with the options that make no sense for it refused."""
+    from iom.synth.national import check_out, check_scale, write_national
+
+    given = [name for name in ("people", "as_of", "drop_users", "drop_audit_log")
+             if ctx.get_parameter_source(name).name != "DEFAULT"]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UserError(f"{flags}: not for --national (its size is --scale; its date is fixed)")
+    if out is None:
+        raise UserError("--national needs --out DIR")
+    check_scale(scale)
+    check_out(out, replace=replace)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        summary = write_national(out, scale=scale, seed=seed, progress=RichProgress(bar), replace=replace)
+    console.print(
+        f"national synthetic data set (seed {seed}, scale {scale:g}, {summary.forces} forces) written to "
+        f"{summary.out} in {summary.seconds:.1f} s: "
+        + ", ".join(f"{n:,} {table}" for table, n in summary.rows.items())
+        + f"; {summary.files:,} Parquet files, {summary.bytes / 1e6:,.1f} MB"
+    )

@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
             help="Write the national data set (43 forces) to Parquet under --out instead of a force to the database."),
         out: Path | None = typer.Option(None, "--out", help="With --national: the directory to write."),
         scale: float = typer.Option(
-            1.0, "--scale", help="With --national: 1.0 is about 13 million people and 95 million crimes."),
+            1.0, "--scale", help="With --national: 1.0 is 13 million offenders (13.7 million people with victims) and about 99 million crimes."),
         user: str = user_option(),
     ) -> None:
         """Generate a fictional force calibrated to the published figures (see README)."""

@@ -392,10 +392,11 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 def write_national(out: Path, *, scale: float = 1.0, seed: int = 1, progress=None,
                    replace: bool = False) -> NationalSummary:
-    """Generate the 43 forces at ``scale`` (1.0: about 13 million people, 95 million crimes)
-    and write them under ``out``; all or nothing. ``progress`` is an ``iom.synth.service.Progress``
-    (``start_writing(total offenders)``, ``step(label)``, ``advance(offenders)``). ``replace``
-    replaces an earlier national data set in ``out``; any other non-empty directory is refused."""
+    """Generate the 43 forces at ``scale`` (1.0: 13 million offenders, 13.7 million people with
+    their victims, about 99 million crimes) and write them under ``out``; all or nothing.
+    ``progress`` is an ``iom.synth.service.Progress`` (``start_writing(total offenders)``,
+    ``step(label)``, ``advance(offenders)``). ``replace`` replaces an earlier national data
+    set in ``out``; any other non-empty directory is refused."""
     started = time.perf_counter()
     plans = plan(scale=scale)
     target = check_out(out, replace=replace)

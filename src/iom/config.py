@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     #: Failed sign-ins from one address written to the audit log one row each per window;
     #: beyond that, one row per address and window says how many there were.
     login_failures_logged_each: int = Field(10, ge=0, le=10_000)
+
+    #: The analytics' engine (``iom.warehouse``): ``duckdb`` on this machine, or ``spark``.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    #: Spark's master when the engine is ``spark``: ``local[2]`` here, or a cluster's URL
+    #: (``spark://host:7077``, ``yarn``, ``k8s://https://host:443``).
+    spark_master: str = "local[2]"
 
     @field_validator("allowed_hosts", "trusted_proxies", mode="before")
     @classmethod

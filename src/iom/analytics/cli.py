@@ -16,12 +16,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _open(ctx, parquet: Path | None):
-    from iom.analytics.source import connect
+def _open(ctx, parquet: Path | None, engine: str | None):
+    from iom.analytics.source import open_warehouse
     from iom.terminal import state
 
     # Measures need only cohort members and their crimes: read no more than that.
-    return connect(parquet_dir=parquet) if parquet else connect(engine=state(ctx).engine, scope="cohort")
+    if parquet:
+        return open_warehouse(engine=engine, parquet_dir=parquet)
+    return open_warehouse(engine=engine, database=state(ctx).engine, scope="cohort")
+
+
+def _engine_option():
+    return typer.Option(None, "--engine", help=(
+        "duckdb (this machine) or spark (IOM_SPARK_MASTER: local[2], or a cluster's URL); default IOM_ENGINE, "
+        "else duckdb. The same measures, written once, run on either (docs/scale.md)."))
 
 
 def _pounds(pence) -> str:
@@ -78,7 +86,9 @@ def register(app: typer.Typer) -> None:
         start: dt.datetime = typer.Option(None, "--start", formats=["%Y-%m-%d"], help="Index date: the cohort on this day (default: latest fully observed)."),
         follow_up: int = typer.Option(12, "--follow-up", min=1, max=120, help="Follow-up months."),
         wait: int = typer.Option(6, "--wait", min=0, max=60, help="Months allowed for an offence to be proven after the follow-up."),
-        parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports (iom export DIR) instead of the database."),
+        parquet: Path = typer.Option(None, "--parquet", help=(
+            "Read Parquet instead of the database: an iom export DIR, or a partitioned national directory.")),
+        engine: str = _engine_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         user: str = user_option("Who reads the cohort measures (by LOMU, audited)."),
     ) -> None:
@@ -87,7 +97,7 @@ def register(app: typer.Typer) -> None:
         from iom.analytics.service import reoffending_measures
 
         frame = reoffending_measures(
-            _open(ctx, parquet), by=by, start=start.date() if start else None, follow_up_months=follow_up, wait_months=wait
+            _open(ctx, parquet, engine), by=by, start=start.date() if start else None, follow_up_months=follow_up, wait_months=wait
         )
         if frame.empty:
             raise UserError(f"no IOM cohort members on {start.date() if start else 'the default start date'}: "
@@ -122,6 +132,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         as_of: dt.datetime = typer.Option(None, "--as-of", formats=["%Y-%m-%d"], help="Last day counted (default: latest crime)."),
         parquet: Path = typer.Option(None, "--parquet", help="Read Parquet exports instead of the database."),
+        engine: str = _engine_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Offences and cost of crime 6 months before adoption, during, and 3 months after, per NPU;
@@ -131,7 +142,7 @@ def register(app: typer.Typer) -> None:
         from iom.analytics.service import (BOOTSTRAP_RESAMPLES, REGRESSION_TO_THE_MEAN, before_during_after,
                                            cost_avoided_interval, cost_avoided_per_day)
 
-        frame = before_during_after(_open(ctx, parquet), as_of=as_of.date() if as_of else None)
+        frame = before_during_after(_open(ctx, parquet, engine), as_of=as_of.date() if as_of else None)
         if as_json:
             print(json.dumps(_records(frame), indent=2))
             return

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from iom.analytics.source import connect, latest_date, latest_in_database
+from iom.analytics.source import as_warehouse, connect, latest_date, latest_in_database
 from iom.errors import UserError
 from iom.evaluation.seed_tables import SeedTableReproduction
 from iom.evaluation.service import Evaluation, evaluate_frame
+from iom.warehouse import programmes as groups
 
 #: Why each kind's groups differ before any treatment: the reconciliation's words when the
 #: unmatched comparison and the matched one (or the Cox model) point different ways.
@@ -113,68 +114,16 @@ def programme_table(con, *, name: str, follow_up_months: int = 12, as_of: dt.dat
     as_of = as_of or latest_date(con)
     intake_end = (pd.Timestamp(as_of) - pd.DateOffset(months=follow_up_months)).date()
     intake_start = (pd.Timestamp(intake_end) - pd.DateOffset(months=12)).date()
-    s, e = f"DATE '{intake_start}'", f"DATE '{intake_end}'"
-    treated = ", ".join(repr(t) for t in p.treated)
+    wh = as_warehouse(con)
     if p.kind == "oocd":
-        index_sql = f"""
-            SELECT person_id, arg_min(outcome_on, outcome_on) AS index_date,
-                   arg_min(CASE WHEN outcome IN ({treated}) THEN 'treated' ELSE 'charge' END, outcome_on) AS grp,
-                   arg_min(gravity, outcome_on) AS gravity
-            FROM crimes c JOIN offences o ON o.code = c.offence_code
-            WHERE o.gravity <= 2 AND c.outcome IN ({treated}, 'charge') AND c.outcome_on > {s} AND c.outcome_on <= {e}
-            GROUP BY person_id
-        """
+        index = groups.index_oocd(wh, treated=p.treated, start=intake_start, end=intake_end)
         labels = {"treated": p.name.split("-vs-")[0], "charge": "charge"}
         control = "charge"
     else:
-        index_sql = f"""
-            WITH adopted AS (
-                SELECT person_id, min(adopted_on) AS index_date FROM cohort_memberships
-                WHERE classification_code = {treated} AND adopted_on > {s} AND adopted_on <= {e} GROUP BY person_id
-            ), others AS (
-                SELECT c.person_id, min(c.committed_on) AS index_date FROM crimes c
-                WHERE c.committed_on > {s} AND c.committed_on <= {e}
-                  AND c.person_id NOT IN (SELECT person_id FROM cohort_memberships)
-                GROUP BY c.person_id
-            )
-            SELECT person_id, index_date, 'treated' AS grp, NULL::INTEGER AS gravity FROM adopted
-            UNION ALL SELECT person_id, index_date, 'not adopted', NULL::INTEGER FROM others
-        """
+        index = groups.index_iom(wh, classification=p.treated[0], start=intake_start, end=intake_end)
         labels = {"treated": f"adopted {p.treated[0]}", "not adopted": "not adopted"}
         control = "not adopted"
-    fu = f"INTERVAL {int(follow_up_months)} MONTH"
-    frame = con.execute(
-        f"""
-        WITH idx AS ({index_sql}),
-        crime AS (
-            SELECT c.person_id, c.committed_on FROM crimes c
-            JOIN offences o ON o.code = c.offence_code AND CAST(o.is_crime AS BOOLEAN)
-        ),
-        prior AS (
-            SELECT idx.person_id, count(*) AS n FROM idx JOIN crime c ON c.person_id = idx.person_id
-            AND c.committed_on < idx.index_date AND c.committed_on >= CAST(idx.index_date - INTERVAL 24 MONTH AS DATE)
-            GROUP BY idx.person_id
-        ),
-        nxt AS (
-            SELECT idx.person_id, min(c.committed_on) AS first_after FROM idx JOIN crime c ON c.person_id = idx.person_id
-            AND c.committed_on > idx.index_date AND c.committed_on <= CAST(idx.index_date + {fu} AS DATE)
-            GROUP BY idx.person_id
-        )
-        SELECT idx.person_id, idx.grp, idx.index_date,
-            CAST(nxt.first_after IS NOT NULL AS INTEGER) AS reoffended,
-            coalesce(date_diff('day', idx.index_date, nxt.first_after),
-                     date_diff('day', idx.index_date, CAST(idx.index_date + {fu} AS DATE))) AS days,
-            date_diff('year', p.date_of_birth, idx.index_date) AS age,
-            CAST(p.sex = 'M' AS INTEGER) AS male,
-            coalesce(prior.n, 0) AS prior_offences,
-            ln(1 + coalesce(prior.n, 0)) AS log_prior_offences,
-            idx.gravity
-        FROM idx JOIN people p ON p.id = idx.person_id
-        LEFT JOIN prior ON prior.person_id = idx.person_id
-        LEFT JOIN nxt ON nxt.person_id = idx.person_id
-        ORDER BY idx.person_id
-        """
-    ).df()
+    frame = groups.programme_groups(wh, index=index, follow_up_months=follow_up_months)
     frame["group"] = frame.pop("grp").map(labels)
     frame["index_date"] = pd.to_datetime(frame["index_date"]).dt.date
     frame.attrs.update(

@@ -8,13 +8,12 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import duckdb
 import jinja2
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from iom.analytics.source import connect, latest_date, latest_in_database
+from iom.analytics.source import Warehouse, as_warehouse, connect, latest_date, latest_in_database
 from iom.errors import UserError
 from iom.reports.service import (REPORT_PROGRAMMES, Section, adoption_section, courses_section, measures_section,
                                  programme_section, seed_section)
@@ -126,7 +125,7 @@ def recommendations(parts: list[tuple[str, list[Section]]]) -> list[str]:
 
 
 def build_report(
-    out_dir: Path | str, *, engine: Engine | None = None, con: duckdb.DuckDBPyConnection | None = None,
+    out_dir: Path | str, *, engine: Engine | None = None, con=None,
     as_of: dt.date | None = None, programmes: tuple[str, ...] = REPORT_PROGRAMMES, pdf: bool = False,
     marking: str = DEFAULT_MARKING,
 ) -> Path:
@@ -143,6 +142,7 @@ def build_report(
             raise UserError("the register holds no crimes: load or generate data first")
         since = (pd.Timestamp(last) - pd.DateOffset(months=60)).date()
         con = connect(engine=engine, crimes_since=since)
+    con: Warehouse = as_warehouse(con)  # a DuckDB connection or a warehouse on either engine
     as_of = as_of or latest_date(con)
     domain = _domain_sections(engine, as_of) if engine is not None else {}
     parts = _parts([

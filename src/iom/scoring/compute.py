@@ -1,5 +1,5 @@
-"""Scores computed over whole tables: DuckDB over an Arrow copy of the crimes, pandas for
-people. Pure: nothing here reads or writes the database."""
+"""Scores computed over whole tables: the warehouse's matrix (``iom.warehouse.matrix``) over an
+Arrow copy of the crimes, pandas for people. Pure: nothing here reads or writes the database."""
 
 from __future__ import annotations
 
@@ -11,20 +11,18 @@ import pandas as pd
 from iom.scoring import model as model_mod
 from iom.scoring.common import round_half_up
 from iom.scoring.config import ScoringConfig
-from iom.scoring.data import (
-    Register,
-    query_arrow,
-)
-from iom.scoring.matrix import crime_points_sql, harm_points, person_scores_sql
+from iom.scoring.data import Register
+from iom.scoring.matrix import harm_points
+from iom.warehouse.matrix import crime_parts_arrow, score_arrow
 from iom.scoring.people import ogrs3_scores, vulnerability
 
 
 def matrix_scores(reg: Register, config: ScoringConfig, as_of: dt.date) -> pd.DataFrame:
-    return query_arrow(person_scores_sql(config, as_of), c=reg.crimes_arrow()).set_index("person_id")
+    return score_arrow(config, as_of, reg.crimes_arrow()).set_index("person_id")
 
 
 def crime_parts_frame(reg: Register, config: ScoringConfig, as_of: dt.date) -> pd.DataFrame:
-    return query_arrow(crime_points_sql(config, as_of) + " ORDER BY person_id, committed_on, id", c=reg.crimes_arrow())
+    return crime_parts_arrow(config, as_of, reg.crimes_arrow())
 
 
 def composite_parts(harm_pts, risk_pts, vuln_pts, config: ScoringConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

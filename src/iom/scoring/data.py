@@ -1,15 +1,13 @@
 """Read the operational tables once, as whole columns, for vectorised scoring.
 
 Dates come back as day numbers (days since 1970-01-01) computed by the database itself, so
-no per-row date parsing happens in Python; the crime table is handed to DuckDB as Arrow."""
+no per-row date parsing happens in Python; the crime table is handed to the warehouse as Arrow."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -20,32 +18,13 @@ from iom.cohorts.service import current_member_ids
 from iom.register.models import PROVEN_OUTCOMES
 from iom.errors import UserError
 from iom.scoring.config import ScoringConfig
+from iom.warehouse.source import query_arrow
+
+__all__ = ["CRIME_DTYPE", "EPOCH", "NEVER", "Register", "day_number", "from_day", "latest_crime_date", "load_register",
+           "member_ids", "query_arrow"]
 
 EPOCH = dt.date(1970, 1, 1)
 NEVER = 2**31 - 1  # day number standing for "no date yet"
-
-
-_duck: duckdb.DuckDBPyConnection | None = None
-_duck_lock = threading.Lock()
-
-
-def query_arrow(sql: str, **tables: pa.Table) -> pd.DataFrame:
-    """Run DuckDB SQL over Arrow tables registered under the given names.
-
-    One in-memory DuckDB per process, a cursor per query: connecting costs ~20 ms, which a
-    person page would pay on every request; a cursor costs microseconds, and what it
-    registers is its own, so concurrent queries never see each other's tables."""
-    global _duck
-    with _duck_lock:
-        if _duck is None:
-            _duck = duckdb.connect()
-        cursor = _duck.cursor()
-    try:
-        for name, table in tables.items():
-            cursor.register(name, table)
-        return cursor.execute(sql).df()
-    finally:
-        cursor.close()
 
 
 def day_number(day: dt.date) -> int:

@@ -26,10 +26,10 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from iom.dates import months_before
 from iom.errors import UserError
 from iom.scoring.config import ScoringConfig
 from iom.scoring.data import NEVER, Register, day_number, query_arrow
-from iom.scoring.matrix import months_before
 from iom.scoring.people import age_years, ogrs3_scores
 from iom.scoring.schemas import ModelReport
 

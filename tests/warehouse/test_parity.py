@@ -113,6 +113,8 @@ def test_reoffending_measures_by_every_grouping(engines):
     on_duck, on_spark = measures.all_measures(duck, start=start), measures.all_measures(spark, start=start)
     for by in measures.GROUPINGS:
         same(on_duck[by], on_spark[by], what=by)
+        # the one stacked query gives what each grouping's own query gives
+        same(on_duck[by], measures.reoffending_measures(duck, by=by, start=start), what=f"{by} alone")
     assert on_duck["force"]["group"].tolist() == [FORCE]
     assert on_duck["npu"]["recorded_reoffenders"].sum() > 0
 
@@ -120,9 +122,11 @@ def test_reoffending_measures_by_every_grouping(engines):
 def test_before_during_after(engines):
     duck, spark = engines
     as_of = duck.latest
-    same(measures.person_windows(duck, as_of=as_of), measures.person_windows(spark, as_of=as_of), what="windows")
-    same(measures.before_during_after(duck, resamples=100), measures.before_during_after(spark, resamples=100),
-         what="before_during_after")
+    on_duck, on_spark = measures.person_windows(duck, as_of=as_of), measures.person_windows(spark, as_of=as_of)
+    same(on_duck, on_spark, what="windows")
+    assert set(on_duck["win"]) == {"before", "during", "after"}
+    same(measures.before_during_after(duck, resamples=100),
+         measures.windows_table(on_spark, as_of=as_of, resamples=100), what="before_during_after")
 
 
 @pytest.mark.parametrize("name", ["oocd-vs-charge", "iom-ppo"])

@@ -23,16 +23,21 @@ _session = None
 _lock = threading.Lock()
 
 
-def session(*, master: str = "local[2]"):
-    """The process's Spark session, made on first use. Spark allows one per JVM: a second
-    master asked for later is refused rather than silently ignored."""
+def session(*, master: str | None = None):
+    """The process's Spark session, made on first use (on ``master``, default the
+    ``IOM_SPARK_MASTER`` setting). Spark allows one per JVM: a different master asked for
+    later is refused rather than silently ignored."""
     global _session
     with _lock:
         if _session is not None:
-            if _session.sparkContext.master != master:
+            if master is not None and _session.sparkContext.master != master:
                 raise UserError(f"Spark is already running on {_session.sparkContext.master}; "
                                 f"one master per process (asked for {master})")
             return _session
+        if master is None:
+            from iom.config import get_settings
+
+            master = get_settings().spark_master
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         from pyspark.sql import SparkSession
 
@@ -40,11 +45,12 @@ def session(*, master: str = "local[2]"):
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                    .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.driver.memory", os.environ.get("IOM_SPARK_DRIVER_MEMORY", "4g")))
         if master.startswith("local"):
             # 200 shuffle partitions suit a cluster, not two cores: a small force would spend
             # its time scheduling empty tasks.
-            builder = builder.config("spark.sql.shuffle.partitions", "8")
+            builder = builder.config("spark.sql.shuffle.partitions", "4")
         _session = builder.getOrCreate()
         _session.sparkContext.setLogLevel("ERROR")
         return _session

@@ -172,3 +172,22 @@ def test_the_database_reads_as_its_export_on_both_engines(engines, small_force):
         wh = open_warehouse(engine=engine, database=small_force, scope="cohort")
         assert wh.latest == duck.latest, engine
         same(expected, measures.reoffending_measures(wh, by="lomu", start=start), what=f"database on {engine}")
+
+
+def test_iom_measures_and_adoption_on_either_engine(engines, flat):
+    """``--engine`` picks the engine, with the same answer (the Spark session is the one above)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from iom.cli import app
+
+    for command in (["measures", "--by", "npu"], ["adoption"]):
+        printed = {}
+        for engine in ("duckdb", "spark"):
+            out = CliRunner().invoke(app, [*command, "--parquet", str(flat), "--engine", engine, "--json"])
+            assert out.exit_code == 0, out.output
+            printed[engine] = json.loads(out.stdout)
+        assert printed["duckdb"] == printed["spark"] and printed["duckdb"], command
+    out = CliRunner().invoke(app, ["measures", "--parquet", str(flat), "--engine", "dask"])
+    assert out.exit_code != 0 and "unknown engine 'dask'" in str(out.exception)

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     #: beyond that, one row per address and window says how many there were.
     login_failures_logged_each: int = Field(10, ge=0, le=10_000)
 
+    #: Web worker processes (``iom serve --workers``): each sizes its connection pools from
+    #: this and the database's ``max_connections`` (``iom.db.pool_sizes``).
+    web_workers: int = Field(1, ge=1, le=64)
+    #: Password checks at once per worker (0: the machine's cores divided among the workers);
+    #: argon2 spends a core each, and a sign-in waits at most ``signin_wait_seconds`` for a slot
+    #: before it is answered 503 with ``Retry-After``.
+    signin_slots: int = Field(0, ge=0, le=64)
+    signin_wait_seconds: float = Field(5.0, gt=0, le=60)
+
     #: The analytics' engine (``iom.warehouse``): ``duckdb`` on this machine, or ``spark``.
     engine: Literal["duckdb", "spark"] = "duckdb"
     #: Spark's master when the engine is ``spark``: ``local[2]`` here, or a cluster's URL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from typing import Any
@@ -44,20 +45,71 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Build an engine for ``url`` (default: settings), turning a bad URL into a UserError."""
+#: Pool of an engine made without sizes: every worker thread of one web process (anyio's 40)
+#: at once, for a command or a single-process server.
+DEFAULT_POOL = (10, 40)
+
+
+def make_engine(url: str | None = None, *, pool: tuple[int, int] = DEFAULT_POOL, pool_timeout: float = 30) -> Engine:
+    """Build an engine for ``url`` (default: settings), turning a bad URL into a UserError.
+    ``pool``: (connections kept, more allowed beyond them); ``pool_timeout``: seconds a
+    request waits for a connection before ``sqlalchemy.exc.TimeoutError`` (the web answers 503)."""
     url = url or get_settings().database_url
     try:
         parsed = make_url(url)
-        # Enough connections for every worker thread of the web app (anyio's 40) at once.
         # A SQLite file has nothing to ping; a server connection may have been dropped.
-        engine = create_engine(parsed, future=True, pool_size=10, max_overflow=40,
+        engine = create_engine(parsed, future=True, pool_size=pool[0], max_overflow=pool[1], pool_timeout=pool_timeout,
                                pool_pre_ping=parsed.get_backend_name() != "sqlite")
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise UserError(f"bad database URL {url!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+#: Connections left to commands, backups and an administrator's psql beside the web workers.
+RESERVED_CONNECTIONS = 10
+#: At most this many connections per worker for requests (its thread pool has 40 threads)...
+MOST_PER_WORKER = 40
+#: ...and this many for its audit log and sign-in throttle, which append in short transactions.
+MOST_AUDIT_PER_WORKER = 8
+
+
+def max_connections(engine: Engine) -> int | None:
+    """PostgreSQL's ``max_connections`` less its superuser reserve; None for SQLite (no limit)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        total = int(connection.exec_driver_sql("SHOW max_connections").scalar())
+        reserved = int(connection.exec_driver_sql("SHOW superuser_reserved_connections").scalar())
+    return total - reserved
+
+
+@dataclass(frozen=True)
+class PoolSizes:
+    """One web worker's connection budget: its request pool and its audit pool (each fixed in
+    size, no overflow), so every worker together stays within the server's connections."""
+
+    requests: int
+    audit: int
+
+    def describe(self, workers: int) -> str:
+        return (f"{workers} worker(s) x ({self.requests} request + {self.audit} audit connections) "
+                f"= {workers * (self.requests + self.audit)} connections")
+
+
+def pool_sizes(*, workers: int, limit: int | None) -> PoolSizes:
+    """Split ``limit`` connections (None: unlimited) among ``workers``, keeping
+    ``RESERVED_CONNECTIONS`` back; UserError if not even two per worker are left."""
+    if limit is None:
+        return PoolSizes(requests=MOST_PER_WORKER, audit=MOST_AUDIT_PER_WORKER)
+    each = (limit - RESERVED_CONNECTIONS) // workers
+    if each < 2:
+        raise UserError(f"the database allows {limit} connections: too few for {workers} web workers "
+                        f"({RESERVED_CONNECTIONS} kept for commands, at least 2 per worker); "
+                        "use fewer workers or raise max_connections")
+    audit = max(1, min(MOST_AUDIT_PER_WORKER, each // 4))
+    return PoolSizes(requests=min(MOST_PER_WORKER, each - audit), audit=audit)
 
 
 @lru_cache
@@ -154,7 +206,11 @@ def upsert(
 
     The one way rows are written "insert or update", so loading the same data twice
     leaves the same rows. Every row must have the columns of the first. Rows are sent
-    ``batch`` at a time, so an iterator of any length stays bounded in memory."""
+    ``batch`` at a time, so an iterator of any length stays bounded in memory. On PostgreSQL
+    each batch is copied (``COPY``) into a temporary table and merged by one statement: the
+    driver's executemany would send one statement per row, and a statement trigger (the
+    register version's) would then fire once per row, each over a longer chain of dead row
+    versions, so imports grew with the square of their rows."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif conn.dialect.name == "sqlite":
@@ -166,30 +222,78 @@ def upsert(
     sent = 0
     while part := list(islice(rows, batch)):
         names = list(part[0])
-        stmt = insert(table)
-        update = {c: stmt.excluded[c] for c in names if c not in keys and c not in keep}
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update) if update else stmt.on_conflict_do_nothing(index_elements=keys)
-        if conn.dialect.name == "sqlite":
-            _sqlite_executemany(conn, table, stmt, names, part)
+        update = [c for c in names if c not in keys and c not in keep]
+        if conn.dialect.name == "postgresql":
+            _pg_merge(conn, table, names, keys, update, part)
         else:
-            # SQLAlchemy's "insertmanyvalues" sends 1,000 rows per statement, faster than
-            # the driver's own executemany.
-            conn.execute(stmt, part)
+            stmt = insert(table)
+            changes = {c: stmt.excluded[c] for c in update}
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=changes) if changes else stmt.on_conflict_do_nothing(index_elements=keys)
+            _sqlite_executemany(conn, table, stmt, names, part)
         sent += len(part)
     return sent
 
 
-def _sqlite_executemany(conn: Connection, table: Table, stmt: Any, names: list[str], rows: list[Mapping[str, Any]]) -> None:
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Plain ``INSERT`` of many rows (each with the columns of the first): ``COPY`` on
+    PostgreSQL (one statement, so statement triggers fire once), the driver's executemany on
+    SQLite. Returns the number of rows written."""
+    if not rows:
+        return 0
+    names = list(rows[0])
+    if conn.dialect.name == "postgresql":
+        _pg_copy(conn, table.name, table, names, rows)
+    else:
+        from sqlalchemy import insert
+
+        _sqlite_executemany(conn, table, insert(table), names, rows)
+    return len(rows)
+
+
+def _converted(conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple]:
+    """Rows as tuples of driver values, converted by the columns' own bind processors (dates
+    as ISO text on SQLite, JSON as text...), so they are stored exactly as SQLAlchemy would."""
+    convert = [table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for k in names]
+    pairs = list(zip(names, convert))
+    for row in rows:
+        yield tuple(row[k] if f is None else f(row[k]) for k, f in pairs)
+
+
+def _quoted(conn: Connection, names: Iterable[str]) -> str:
+    return ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+
+
+def _pg_copy(conn: Connection, target: str, table: Table, names: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {target} ({_quoted(conn, names)}) FROM STDIN") as copy:
+            for row in _converted(conn, table, names, rows):
+                copy.write_row(row)
+
+
+def _pg_merge(conn: Connection, table: Table, names: list[str], keys: list[str], update: list[str],
+              rows: list[Mapping[str, Any]]) -> None:
+    """One batch: COPY into a temporary copy of the table's columns, then one
+    ``INSERT .. SELECT .. ON CONFLICT``."""
+    stage = f"iom_stage_{table.name}"
+    columns = _quoted(conn, names)
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table.name} WITH NO DATA")
+    conn.exec_driver_sql(f"TRUNCATE {stage}")
+    _pg_copy(conn, stage, table, names, rows)
+    target = _quoted(conn, keys)
+    action = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in (conn.dialect.identifier_preparer.quote(u) for u in update))
+              if update else "DO NOTHING")
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({target}) {action}")
+    conn.exec_driver_sql(f"DROP TABLE {stage}")
+
+
+def _sqlite_executemany(conn: Connection, table: Table, stmt: Any, names: list[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """The statement is built by SQLAlchemy but the rows go straight to the driver's
     executemany, since SQLAlchemy's per-row parameter processing was a quarter of import
-    time. Values are converted by the columns' own SQLite bind processors (dates as ISO
-    text, booleans as 0/1), so they are stored exactly as SQLAlchemy would store them."""
+    time."""
     compiled = stmt.compile(dialect=conn.dialect, column_keys=names)
     order = compiled.positiontup
-    convert = [table.c[k].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for k in order]
-    pairs = list(zip(order, convert))
-    params = [tuple(row[k] if f is None else f(row[k]) for k, f in pairs) for row in rows]
-    conn.exec_driver_sql(str(compiled), params)
+    conn.exec_driver_sql(str(compiled), list(_converted(conn, table, order, rows)))
 
 
 def fetch(session: Session, model, key, *, what: str):

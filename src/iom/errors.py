@@ -26,3 +26,12 @@ class Conflict(UserError):
 
 class NotFound(UserError):
     """The record does not exist, or is outside the caller's scope (indistinguishable)."""
+
+
+class Unavailable(UserError):
+    """The server is saturated (every password check slot or connection busy): try again in
+    ``retry_after`` seconds. The web answers 503 with ``Retry-After``, never a 500."""
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -55,6 +55,7 @@ CSRF = [Depends(require_csrf)]
 def get_db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the handler returns."""
     with session_scope(request.app.state.engine) as session:
+        request.state.db = session  # the request's own, for look-ups made on its behalf
         yield session
 
 
@@ -90,21 +91,24 @@ def purpose_of(request: Request) -> str:
     return stated or request.session.get("purpose", "unstated")
 
 
-def current_as_of(app: FastAPI) -> dt.date:
+def current_as_of(app: FastAPI, session: Session | None = None) -> dt.date:
     """The app's reference date: the one it was built with (tests, a review frozen on a date),
     else ``iom.register.service.reference_date``. Kept per register version and calendar day,
     so a long-running server moves on with imports and with the date, and pays the look-up
-    once per change rather than per request."""
+    once per change rather than per request. Read through ``session`` when given (a request's
+    own: a second pooled connection per request could exhaust the pool)."""
     if app.state.fixed_as_of is not None:
         return app.state.fixed_as_of
-    with session_scope(app.state.engine) as session:
+    if session is not None:
         return app.state.views.get(session, ("reference date", dt.date.today()), lambda: reference_date(session))
+    with session_scope(app.state.engine) as own:
+        return app.state.views.get(own, ("reference date", dt.date.today()), lambda: reference_date(own))
 
 
 def as_of(request: Request) -> dt.date:
     """This request's reference date, looked up once per request."""
     if getattr(request.state, "as_of", None) is None:
-        request.state.as_of = current_as_of(request.app)
+        request.state.as_of = current_as_of(request.app, getattr(request.state, "db", None))
     return request.state.as_of
 
 

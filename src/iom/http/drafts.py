@@ -1,27 +1,32 @@
-"""Work kept across a sign-in: a form sent after the session ended is held (in this process's
-memory, for a session's length), the user signs in again, and lands back on the page with
-what they had typed. Nothing is written on their behalf."""
+"""Work kept across a sign-in: a form sent after the session ended is held (in the database,
+for a session's length, so any worker of the app can give it back), the user signs in again,
+and lands back on the page with what they had typed. Nothing is written on their behalf."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import secrets
-import threading
 from urllib.parse import urlsplit
 
-from cachetools import TTLCache
+import anyio.to_thread
 from fastapi import Request
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.engine import Engine
 
-#: Held at most this long, and at most this many at once.
+#: Held at most this long.
 KEEP_SECONDS = 8 * 3600
-KEEP_AT_MOST = 10_000
 #: Session keys that survive a fresh sign-in.
 CARRIED = ("return_to", "draft")
 
 
 class Drafts:
-    def __init__(self) -> None:
-        self._kept: TTLCache = TTLCache(maxsize=KEEP_AT_MOST, ttl=KEEP_SECONDS)
-        self._lock = threading.Lock()
+    """Kept forms in ``table`` (``iom.web.models.KeptDraft``: token, page, fields, owner, kept_at)
+    through ``engine``; each is given back once, to its owner on its page, or dropped."""
+
+    def __init__(self, *, engine: Engine, table: Table) -> None:
+        self.engine = engine
+        self.table = table
 
     async def keep(self, request: Request) -> None:
         """Remember where the user was and, for a form, what they typed (never the CSRF token),
@@ -35,9 +40,15 @@ class Drafts:
         fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token" and len(v) <= 10_000}
         if fields:
             token = secrets.token_urlsafe(16)
-            with self._lock:
-                self._kept[token] = (urlsplit(page).path, fields, owner)
+            await anyio.to_thread.run_sync(self._store, token, urlsplit(page).path, fields, owner)
             request.session["draft"] = token
+
+    def _store(self, token: str, path: str, fields: dict[str, str], owner: int) -> None:
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.kept_at < now - dt.timedelta(seconds=KEEP_SECONDS)))
+            connection.execute(insert(self.table).values(token=token, path=path, fields=json.dumps(fields),
+                                                         owner_id=owner, kept_at=now))
 
     def take(self, request: Request, user_id: int | None) -> dict[str, str]:
         """The fields kept for this page and this user, once; {} if none. Someone else
@@ -45,13 +56,15 @@ class Drafts:
         token = request.session.get("draft")
         if not token:
             return {}
-        with self._lock:
-            kept = self._kept.get(token)
-            if kept is None or kept[0] != request.url.path:
+        oldest = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=KEEP_SECONDS)
+        with self.engine.begin() as connection:
+            kept = connection.execute(select(self.table.c.path, self.table.c.fields, self.table.c.owner_id)
+                                      .where(self.table.c.token == token, self.table.c.kept_at >= oldest)).first()
+            if kept is None or kept.path != request.url.path:
                 return {}
-            del self._kept[token]
+            connection.execute(delete(self.table).where(self.table.c.token == token))
         request.session.pop("draft", None)
-        return kept[1] if kept[2] == user_id else {}
+        return json.loads(kept.fields) if kept.owner_id == user_id else {}
 
 
 def return_path(request: Request) -> str:

@@ -40,7 +40,7 @@ from iom.cohorts.models import (
 from iom.cohorts import current_state
 from iom.config import get_settings
 from iom.csv_input import CsvFault, CsvReader, open_csv
-from iom.db import upsert
+from iom.db import insert_rows, upsert
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.reference import read_reference
@@ -353,7 +353,7 @@ def _write_markers(ctx: _Context, rows: list[tuple[int, MarkerRow]], result: Fil
         else:
             updates.append({"b_id": marker_id, **row})
     if inserts:
-        ctx.conn.execute(table.insert(), inserts)
+        insert_rows(ctx.conn, table, inserts)
     if updates:
         ctx.conn.execute(
             table.update().where(table.c.id == bindparam("b_id")).values(ended_on=bindparam("ended_on"), source=bindparam("source")),
@@ -397,7 +397,7 @@ def _append_history(
             shown = ", ".join(f"{f}={v!r}" for f, v in zip(fields, old))
             ctx.error(line, None, f"history is append-only: {r.person_source_id} already has a record from {r.effective_from} ({shown})")
     if ctx.writing and inserts:
-        ctx.conn.execute(table.insert(), inserts)
+        insert_rows(ctx.conn, table, inserts)
         ctx.touched.update(row["person_id"] for row in inserts)
         result.inserted += len(inserts)
 

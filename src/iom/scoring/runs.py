@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from iom.db import insert_rows
 from iom.errors import UserError
 from iom.register.models import Person
 from iom.scoring.common import as_config, now
@@ -59,12 +60,11 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
             columns.append([None if math.isnan(v) else v for v in values.tolist()])
         else:
             columns.append(values.tolist())
-    rows = list(zip([run.id] * len(records), *columns))
+    names = ["run_id", *cols]
+    rows = [dict(zip(names, values)) for values in zip([run.id] * len(records), *columns)]
     connection = session.connection()
-    marks = ", ".join(["?" if connection.dialect.paramstyle == "qmark" else "%s"] * (len(cols) + 1))
-    sql = f"INSERT INTO scores (run_id, {', '.join(cols)}) VALUES ({marks})"
-    for start in range(0, len(rows), 50_000):
-        connection.exec_driver_sql(sql, rows[start:start + 50_000])
+    for start in range(0, len(rows), 50_000):  # COPY on PostgreSQL: one statement, not one per row
+        insert_rows(connection, Score.__table__, rows[start:start + 50_000])
     session.flush()
     return run
 

@@ -224,16 +224,55 @@ class LoginRefused(UserError):
     audit_each = True
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a password is checked against, read and released before the (slow) check, so the
+    check holds no database connection."""
+
+    username: str
+    password_hash: str | None
+    user_id: int | None = None
+    active: bool = False
+    role: str = "unknown"
+    lomu_code: str | None = None
+    session_epoch: int = 0
+    officer: str | None = None
+
+
+def credentials(session: Session, *, username: str) -> Credentials:
+    """The stored hash and account of ``username`` (an empty one if there is no such user)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        return Credentials(username=username.strip(), password_hash=None)
+    return Credentials(username=user.username, password_hash=user.password_hash, user_id=user.id, active=user.active,
+                       role=user.role, lomu_code=user.lomu_code, session_epoch=user.session_epoch, officer=user.officer)
+
+
+def check_password(found: Credentials, password: str) -> tuple[Principal, str | None]:
+    """The user, and a new hash if the stored one uses older parameters; LoginRefused if the
+    password is wrong or the account disabled or missing (which costs the same time). Reads
+    nothing: it may wait for and spend a core without holding a connection."""
+    valid, new_hash = _hasher.verify_and_update(password, found.password_hash or _dummy_hash())
+    if found.user_id is None or not valid or not found.active:
+        raise LoginRefused("wrong username or password")
+    return Principal(username=found.username, role=found.role, lomu_code=found.lomu_code, user_id=found.user_id,
+                     session_epoch=found.session_epoch, officer=found.officer), new_hash
+
+
+def store_rehash(session: Session, *, user_id: int, password_hash: str) -> None:
+    """Keep the hash made with the current parameters after a successful sign-in."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.password_hash = password_hash
+
+
 def authenticate(session: Session, *, username: str, password: str) -> Principal:
     """The user, if the password is theirs and the account active. Not throttled here: the
     sign-in (``iom.web.throttle``) counts attempts around this check."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    valid, new_hash = _hasher.verify_and_update(password, user.password_hash if user else _dummy_hash())
-    if user is None or not valid or not user.active:
-        raise LoginRefused("wrong username or password")
+    user, new_hash = check_password(credentials(session, username=username), password)
     if new_hash:
-        user.password_hash = new_hash
-    return principal(user)
+        store_rehash(session, user_id=user.user_id, password_hash=new_hash)
+    return user
 
 
 def load_principal(session: Session, user_id: int, epoch: int | None = None) -> Principal | None:

@@ -37,8 +37,9 @@ def _me(request: Request, user: Principal) -> Me:
 
 
 @router.post("/session", response_model=Me, summary="Sign in (sets the session cookie)")
-def sign_in(request: Request, body: LoginIn, db: DB) -> Me:
-    return _me(request, start(request, db, username=body.username, password=body.password, purpose=body.purpose))
+async def sign_in(request: Request, body: LoginIn, db: DB) -> Me:
+    user = await start(request, db, username=body.username, password=body.password, purpose=body.purpose)
+    return _me(request, user)
 
 
 @router.delete("/session", status_code=204, dependencies=CSRF, summary="Sign out")

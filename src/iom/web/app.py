@@ -9,7 +9,11 @@ import datetime as dt
 import json
 import logging
 import mimetypes
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+import anyio.to_thread
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,9 +28,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iom.config import Settings
 
-from iom.db import make_engine
+from iom.db import PoolSizes, make_engine, max_connections, pool_sizes
 from iom.edge import plain_error
-from iom.errors import Conflict, NotFound, UserError
+from iom.errors import Conflict, NotFound, Unavailable, UserError
 from iom.http.deps import SESSION_HOURS, CsrfError, NotAuthenticated, csrf_token
 from iom.http.drafts import Drafts
 from iom.http.pages import templates
@@ -34,6 +38,8 @@ from iom.plugins import contributions, resolve
 from iom.register.views import Views
 from iom.security import service as users
 from iom.security.settings import is_development, secret_key
+from iom.web.gate import PasswordGate
+from iom.web.models import KeptDraft
 from iom.web.throttle import Limits, LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -141,14 +147,48 @@ def _error(request: Request, status: int, title: str, detail: str | None = None)
     )
 
 
+def _busy(request: Request, detail: str, retry_after: int) -> Response:
+    """503 with ``Retry-After``: saturation is answered, never left to time out or fail."""
+    response = _error(request, 503, "Service Unavailable", detail)
+    response.headers["retry-after"] = str(retry_after)
+    return response
+
+
+def app_from_environment() -> FastAPI:
+    """One worker's app, built from the environment alone (``IOM_DATABASE_URL``,
+    ``IOM_WEB_WORKERS``, ``IOM_SECRET_KEY``): what each process of `iom serve --workers N` runs,
+    so any worker can serve any request."""
+    settings = Settings()
+    probe = make_engine(settings.database_url, pool=(1, 0))
+    try:
+        sizes = pool_sizes(workers=settings.web_workers, limit=max_connections(probe))
+    finally:
+        probe.dispose()
+    engine = make_engine(settings.database_url, pool=(sizes.requests, 0), pool_timeout=10)
+    return create_app(engine, settings=settings, pools=sizes)
+
+
 def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date | None = None,
-               secure_cookies: bool | None = None, settings: Settings | None = None) -> FastAPI:
+               secure_cookies: bool | None = None, settings: Settings | None = None,
+               pools: PoolSizes | None = None) -> FastAPI:
     """The app on ``engine``. ``secret`` defaults to IOM_SECRET_KEY (see security.settings);
     ``as_of_date`` freezes the reference date (default: it follows the data, see ``as_of``);
-    ``settings`` (default: the environment's) gives the allowed hosts, trusted proxies and the
-    sign-in throttle's limits."""
+    ``settings`` (default: the environment's) gives the allowed hosts, trusted proxies, the
+    sign-in throttle's limits and the worker count; ``pools`` the connection budget (default:
+    ``iom.db.pool_sizes`` for that worker count and the database's ``max_connections``)."""
     settings = settings or Settings()
+    pools = pools or pool_sizes(workers=settings.web_workers, limit=max_connections(engine))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # No more request threads than request connections: a request beyond them waits for a
+        # thread (cheaply, in the event loop) rather than holding one while it waits for a
+        # connection, and the pool is never exhausted by the threads alone.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = pools.requests
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="IOM API",
         version="1",
         description="Integrated Offender Management. Every person read or write is audited.",
@@ -159,10 +199,13 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
     app.state.engine = engine
     # The audit log gets a pool of its own: a request holds a pooled connection while it
     # appends, so sharing one pool could exhaust it under load and deadlock.
-    app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False))
+    app.state.audit_engine = make_engine(engine.url.render_as_string(hide_password=False), pool=(pools.audit, 0),
+                                         pool_timeout=10)
+    app.state.pools = pools
     app.state.throttle = LoginThrottle(app.state.audit_engine, Limits.from_settings(settings))
+    app.state.password_gate = PasswordGate.from_settings(settings)
     app.state.views = Views()
-    app.state.drafts = Drafts()
+    app.state.drafts = Drafts(engine=app.state.audit_engine, table=KeptDraft.__table__)
     app.state.fixed_as_of = as_of_date
     https = (not is_development()) if secure_cookies is None else secure_cookies
     app.add_middleware(
@@ -212,6 +255,15 @@ def create_app(engine: Engine, *, secret: str | None = None, as_of_date: dt.date
             # RFC 9457 extension member: the record as it now stands, so the client loses nothing.
             return problem(409, "Conflict", str(exc), instance=request.url.path, extra={"current": exc.current})
         return _error(request, 409, "Conflict", str(exc))
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable) -> Response:
+        return _busy(request, str(exc), exc.retry_after)
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no database connection free for %s within the pool timeout", request.url.path)
+        return _busy(request, "the server is busy: try again in a few seconds", 2)
 
     @app.exception_handler(users.LoginRefused)
     async def _refused(request: Request, exc: users.LoginRefused) -> Response:

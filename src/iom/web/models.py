@@ -1,11 +1,12 @@
-"""The sign-in throttle's table (``iom.web.throttle``): recent sign-in attempts, kept in the
-database so that every process serving the app counts the same attempts."""
+"""The shell's tables, kept in the database so that every process serving the app sees the
+same: the sign-in throttle's recent attempts (``iom.web.throttle``) and the forms kept across a
+sign-in (``iom.http.drafts``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, String
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iom.db import Base, sql_in
@@ -36,3 +37,18 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(8))
     audited: Mapped[str | None] = mapped_column(String(8))
+
+
+class KeptDraft(Base):
+    """A form sent after its session ended, given back once to the same user on the same page
+    after they sign in again; deleted then, or after a session's length."""
+
+    __tablename__ = "kept_drafts"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    path: Mapped[str] = mapped_column(String(2000))
+    #: The form's fields as JSON (never its CSRF token).
+    fields: Mapped[str] = mapped_column(Text)
+    #: The user whose session it was (not a foreign key: a user is never deleted, only disabled).
+    owner_id: Mapped[int] = mapped_column(Integer)
+    kept_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -99,8 +99,8 @@ def main() -> None:
         path = str((root / "crimes").resolve())
         spark_scores = matrix.person_scores(matrix.register_crimes(spark_wh, config), config, as_of)
         spark_sql = ibis.to_sql(spark_scores, dialect="pyspark")
-        ratio("Spark",
-              lambda: session.read.option("basePath", path).parquet(path).groupBy("person_id").count().toArrow().num_rows,
+        bare_crimes = session.read.option("basePath", path).parquet(path)  # files listed once, as the views were
+        ratio("Spark", lambda: bare_crimes.groupBy("person_id").count().toArrow().num_rows,
               lambda: session.sql(spark_sql).toArrow().num_rows)
 
         start = measures.default_start(duck)

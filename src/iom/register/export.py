@@ -155,7 +155,8 @@ def _sha256(path: Path) -> str:
 #: with every write, so identical data would give different bytes), user accounts hold
 #: password hashes, which never leave the database, and the sign-in throttle's attempts are
 #: bookkeeping of the last few minutes (what anyone typed as a username, and from where).
-NOT_EXPORTED = frozenset({"register_version", "users", "login_attempts"})
+#: The current-state table's stamp is a copy of the register version.
+NOT_EXPORTED = frozenset({"register_version", "person_current_state_stamp", "users", "login_attempts"})
 
 
 def exported_tables() -> list[str]:

@@ -11,10 +11,12 @@ totals, so the parts of an explanation add up to the stored score exactly. ``con
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import ibis
 import pandas as pd
 import pyarrow as pa
+from cachetools import LRUCache
 
 from iom.dates import months_before
 from iom.register.models import PROVEN_OUTCOMES
@@ -83,17 +85,35 @@ def person_scores(c: ibis.Table, config, as_of: dt.date) -> ibis.Table:
     )
 
 
+#: Compiled SQL per (config, as_of, relation): building and compiling the Ibis expression
+#: costs about 100 ms, ten times the query a person page then runs over one person's crimes.
+_compiled: LRUCache = LRUCache(maxsize=256)
+_compiled_lock = threading.Lock()
+
+
+def _sql(kind: str, config, as_of: dt.date) -> str:
+    key = (kind, config.model_dump_json(), as_of)
+    with _compiled_lock:
+        sql = _compiled.get(key)
+    if sql is None:
+        c = ibis.table(CRIMES, name="c")
+        expr = (person_scores(c, config, as_of) if kind == "scores"
+                else counted(c, config, as_of).order_by(["person_id", "committed_on", "id"]))
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        with _compiled_lock:
+            _compiled[key] = sql
+    return sql
+
+
 def score_arrow(config, as_of: dt.date, crimes: pa.Table) -> pd.DataFrame:
     """Per-person scores of an in-memory force (DuckDB over Arrow, a cursor per call: safe in
     the web's threads)."""
-    expr = person_scores(ibis.table(CRIMES, name="c"), config, as_of)
-    return query_arrow(ibis.to_sql(expr, dialect="duckdb"), c=crimes)
+    return query_arrow(_sql("scores", config, as_of), c=crimes)
 
 
 def crime_parts_arrow(config, as_of: dt.date, crimes: pa.Table) -> pd.DataFrame:
     """Every counted crime with its points, by person, date and id (what an explanation lists)."""
-    expr = counted(ibis.table(CRIMES, name="c"), config, as_of).order_by(["person_id", "committed_on", "id"])
-    return query_arrow(ibis.to_sql(expr, dialect="duckdb"), c=crimes)
+    return query_arrow(_sql("parts", config, as_of), c=crimes)
 
 
 def register_crimes(wh, config) -> ibis.Table:
@@ -127,4 +147,4 @@ def warehouse_scores(wh, config, as_of: dt.date) -> pd.DataFrame:
 def person_scores_sql(config, as_of: dt.date) -> str:
     """``person_scores`` over a relation named ``c``, as DuckDB SQL (for a caller holding its
     own DuckDB view ``c``)."""
-    return ibis.to_sql(person_scores(ibis.table(CRIMES, name="c"), config, as_of), dialect="duckdb")
+    return _sql("scores", config, as_of)

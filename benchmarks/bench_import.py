@@ -4,7 +4,12 @@ Prints the time to import it into a fresh SQLite database, to re-import it (ever
 update), and to export the database to Parquet, with the growth of the process's peak
 resident memory during each step next to the size of the file. Set IOM_BENCH_IMPORT_ROWS
 to change the number of crimes, IOM_BENCH_DATABASE_URL to run against PostgreSQL (an
-empty database or schema: the benchmark creates its tables there)."""
+empty database or schema: the benchmark creates its tables there).
+
+Then, on PostgreSQL (IOM_BENCH_PG_URL, default the local test database; skipped if none
+answers), imports 50,000 people and 200,000 crimes into a fresh schema, and twice as many
+into another, and prints both times and their ratio: an import must stay linear in its rows
+(the target: the first under 60 s, the second at most twice the first)."""
 
 from __future__ import annotations
 
@@ -30,13 +35,15 @@ HEADER = [
 ]
 
 
-def _write_files(folder: Path) -> tuple[Path, Path]:
+def _write_files(folder: Path, *, people_rows: int | None = None, crime_rows: int | None = None) -> tuple[Path, Path]:
+    people_n = people_rows or PEOPLE
+    crimes_n = crime_rows or CRIMES
     people = folder / "people.csv"
     with people.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["source_id", "given_name", "family_name", "date_of_birth", "sex", "ethnicity", "home_npu"])
         npus = ["WS", "WV", "SW", "DY", "SH", "CV", "BE", "BW", "BN", "BS"]
-        for i in range(PEOPLE):
+        for i in range(people_n):
             w.writerow([f"N{i:07d}", "Given", "Family", dt.date(1960, 1, 1) + dt.timedelta(days=i % 15_000), "MFU"[i % 3], "W_BRI", npus[i % 10]])
     crimes = folder / "crimes.csv"
     offences = ["008/06", "105/DA", "034/01", "008/H6", "105/01", "008/41"]
@@ -45,14 +52,14 @@ def _write_files(folder: Path) -> tuple[Path, Path]:
     with crimes.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
-        for i in range(CRIMES):
+        for i in range(crimes_n):
             day = start + dt.timedelta(days=i % 3_600)
-            victim = f"N{(i * 7 + 1) % PEOPLE:07d}" if i % 5 == 1 else ""
+            victim = f"N{(i * 7 + 1) % people_n:07d}" if i % 5 == 1 else ""
             outcome = outcomes[i % 5]
             w.writerow([
-                f"C{i:08d}", f"N{i % PEOPLE:07d}", "offender" if i % 3 else "suspect", day, day + dt.timedelta(days=i % 3),
+                f"C{i:08d}", f"N{i % people_n:07d}", "offender" if i % 3 else "suspect", day, day + dt.timedelta(days=i % 3),
                 offences[i % 6], npus[i % 10], outcome, "" if outcome == "pending" else day + dt.timedelta(days=30),
-                "", "true" if i % 7 == 0 else "false", "", victim if victim != f"N{i % PEOPLE:07d}" else "",
+                "", "true" if i % 7 == 0 else "false", "", victim if victim != f"N{i % people_n:07d}" else "",
             ])
     return people, crimes
 
@@ -77,6 +84,52 @@ def main() -> None:
         parquet_mb = sum((folder / "export" / w.file).stat().st_size for w in written) / 1e6
         print(f"   -> {total:,} rows in {len(written)} tables, {parquet_mb:.0f} MB of Parquet, {total / seconds:,.0f} rows/s")
         engine.dispose()
+    _postgres_linearity()
+
+
+PG_URL = os.environ.get("IOM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_import(people_rows: int, crime_rows: int) -> float:
+    """Seconds to import ``people_rows`` people then ``crime_rows`` crimes into a fresh schema."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    schema = f"iom_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    try:
+        with tempfile.TemporaryDirectory(prefix="iom-bench-pg-import-") as tmp:
+            people, crimes = _write_files(Path(tmp), people_rows=people_rows, crime_rows=crime_rows)
+            engine = make_engine(url)
+            init_database(engine)
+            _, first = timed(f"PostgreSQL: import {people_rows:,} people", lambda: import_files(engine, {"people": people}, today=AS_OF))
+            _, second = timed(f"PostgreSQL: import {crime_rows:,} crimes", lambda: import_files(engine, {"crimes": crimes}, today=AS_OF))
+            engine.dispose()
+            return first + second
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _postgres_linearity() -> None:
+    from sqlalchemy import create_engine
+
+    try:
+        with create_engine(PG_URL).connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - no server: nothing to measure
+        print(f"   PostgreSQL at {PG_URL} not reachable ({type(exc).__name__}): the linearity run is skipped")
+        return
+    small = _pg_import(50_000, 200_000)
+    large = _pg_import(100_000, 400_000)
+    print(f"   PostgreSQL import, 50k people + 200k crimes: {small:.1f} s (target < 60 s: {'met' if small < 60 else 'NOT met'}); "
+          f"twice the rows: {large:.1f} s, {large / small:.2f}x (target <= 2x: {'met' if large <= 2 * small else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -1,40 +1,56 @@
-"""Bounded load run on loopback: 50 concurrent clients for 30 s against the person page and
-the caseload API, on the default synthetic force (SQLite), scored as `make run` scores it so
-person pages carry their explanations. Prints requests/s and p50/p95/p99.
+"""The web app under load, measured with a C client (wrk) on loopback, bounded in time, beside
+a bare FastAPI endpoint served the same way in the same run (the floor).
 
-The server runs in its own process (`iom serve`, one uvicorn worker), the clients in this one
-(httpx, asyncio), on the same two cores. Every request appends a hash-chained audit row, so
-the run also measures the audit log under write load; the chain is verified afterwards.
+Two set-ups, each on the default synthetic force (seed 1), scored as `make run` scores it:
+SQLite with one worker, and PostgreSQL with two (`iom serve --workers 2`; skipped if no server
+answers at IOM_BENCH_PG_URL, default the local test database). For each:
 
-Four runs: one client (a request's own time, no queueing); 50 clients on `/api/v1/me`, a
-signed-in request that reads no person (what this harness and the framework can do at all);
-50 clients that never pause (the target's run); 50 clients that pause a second between
-requests, as people do.
+- the floor: a bare ``async def`` FastAPI endpoint under uvicorn with as many workers;
+- the mix: a signed-in offender manager's person pages and caseload API pages, half each;
+- a sign-in storm: 200 connections signing in (as 200 users) for 15 s, while 20 connections
+  of an already signed-in user read person pages; every request must be answered within 10 s
+  (wrk's timeout) and never with a 500 (503 with ``Retry-After`` is the answer to saturation);
+- the audit chain verified afterwards (every request above appended to it).
 
-The force is shared with the other benchmarks (common.py); IOM_BENCH_WEB_SECONDS /
-IOM_BENCH_WEB_CLIENTS change the bounds."""
+Prints requests/s, p50/p95/p99 and the ratio to the floor; ``IOM_BENCH_WEB_SECONDS`` (30)
+bounds the mix, ``IOM_BENCH_WEB_CLIENTS`` (50) its connections."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import random
 import secrets
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
 from common import default_force
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.engine import make_url
 
 CLIENTS = int(os.environ.get("IOM_BENCH_WEB_CLIENTS", "50"))
-SECONDS = float(os.environ.get("IOM_BENCH_WEB_SECONDS", "30"))
+SECONDS = int(os.environ.get("IOM_BENCH_WEB_SECONDS", "30"))
+STORM_USERS, STORM_SECONDS, STORM_READERS = 200, 15, 20
+PG_URL = os.environ.get("IOM_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LOMU = "LBM"
+HERE = Path(__file__).parent
+LUA = HERE / "wrk" / "mix.lua"
+BARE = '''from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/")
+async def root():
+    return {"ok": True}
+'''
 
 
 def _free_port() -> int:
@@ -43,29 +59,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _score(url: str) -> None:
-    """Store scores for the reference date, as `make run` does (not part of the figures)."""
+def _iom(url: str, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "iom.cli", "--db", url, *args], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"iom {' '.join(args)} failed: {(done.stderr or done.stdout)[-1000:]}")
+
+
+def _pg_force() -> tuple[str, str] | None:
+    """(URL, schema) of the default force in a fresh PostgreSQL schema, or None if no server."""
+    try:
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            schema = f"iom_bench_{uuid.uuid4().hex[:8]}"
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server skips the run
+        print(f"   PostgreSQL at {PG_URL} not reachable ({type(exc).__name__}): its run is skipped")
+        return None
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "iom.cli", "--db", url, "score"], check=True, capture_output=True)
-    print(f"   (scored the force in {time.perf_counter() - started:.0f} s; not part of the figures)", flush=True)
+    _iom(url, "init")
+    _iom(url, "synth", "--seed", "1")
+    print(f"   (generated the default force on PostgreSQL in {time.perf_counter() - started:.0f} s; not part of the figures)",
+          flush=True)
+    return url, schema
 
 
-def _prepare(url: str) -> tuple[list[int], int, str]:
-    """A database with the default force, a bench user, and person ids in that user's scope."""
+def _drop_schema(schema: str) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _prepare(url: str) -> tuple[list[int], int, str, str, list[str]]:
+    """Person ids in a bench user's scope, caseload pages, that user's name and password, and
+    the names of STORM_USERS more users (one password, hashed once at production cost)."""
+    from iom.casefile.record import caseload
     from iom.cohorts.service import current_member_ids
     from iom.db import make_engine, session_scope
     from iom.register.models import Person
+    from iom.register.service import reference_date
     from iom.security import service as users
+    from iom.security.models import User
     from iom.security.roles import Principal
     from iom.security.scope import people_query
-    from iom.casefile.record import caseload
-    from iom.register.service import reference_date
 
     engine = make_engine(url)
     password = secrets.token_urlsafe(16)
     username = f"bench_{secrets.token_hex(3)}"
+    storm = [f"storm_{k:03d}_{secrets.token_hex(2)}" for k in range(STORM_USERS)]
     with session_scope(engine) as session:
         users.add_user(session, username=username, password=password, role="offender_manager", lomu_code=LOMU)
+        session.flush()
+        one_hash = session.scalar(select(User.password_hash).where(User.username == username))
+        for name in storm:
+            users.add_user(session, username=name, password=password, role="offender_manager", lomu_code=LOMU)
+        session.flush()
+        session.execute(update(User).where(User.username.in_(storm)).values(password_hash=one_hash))
         as_of = reference_date(session)
         who = Principal(username=username, role="offender_manager", lomu_code=LOMU)
         members = current_member_ids(as_of).subquery()
@@ -73,135 +123,153 @@ def _prepare(url: str) -> tuple[list[int], int, str]:
         ids = list(session.scalars(query))
         total = caseload(session, who, as_of=as_of, per_page=50).total
     engine.dispose()
-    return ids, max(1, -(-total // 50)), f"{username}\n{password}"
+    return ids, max(1, -(-total // 50)), username, password, storm
 
 
-def _mixed(ids: list[int], pages: int, rng: random.Random) -> tuple[str, str]:
-    if rng.random() < 0.5:
-        return "person page", f"/people/{rng.choice(ids)}"
-    return "caseload API", f"/api/v1/caseload?page={rng.randint(1, pages)}"
+class Server:
+    """A process serving HTTP on a free port until ``stop``."""
 
-
-def _signed_in(ids: list[int], pages: int, rng: random.Random) -> tuple[str, str]:
-    return "me API", "/api/v1/me"
-
-
-async def _client(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, stop: float,
-                  results: dict[str, list[float]], errors: dict[str, int], rng: random.Random,
-                  choose=_mixed, think: float = 0.0) -> None:
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
-        while time.perf_counter() < stop:
-            if think:
-                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
-            name, path = choose(ids, pages, rng)
-            started = time.perf_counter()
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path, ready_path: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("w+")
+        self.process = subprocess.Popen([*argv, "--port", str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + 240
+        while True:
             try:
-                response = await client.get(path)
-                ok = response.status_code == 200
+                if httpx.get(self.base + ready_path, timeout=2).status_code < 500:
+                    return
             except httpx.HTTPError:
-                ok = False
-            elapsed = time.perf_counter() - started
-            if ok:
-                results.setdefault(name, []).append(elapsed)
-            else:
-                errors[name] = errors.get(name, 0) + 1
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.log.seek(0)
+                self.stop()
+                raise RuntimeError(f"server did not start: {self.log.read()[-2000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
 
 
-def _report(name: str, samples: list[float], errors: int, seconds: float) -> None:
-    if not samples:
-        print(f"   {name:<13} no successful requests ({errors} errors)")
-        return
-    q = statistics.quantiles(samples, n=100, method="inclusive")
-    print(f"   {name:<13} {len(samples) / seconds:7.1f} req/s  p50 {q[49] * 1000:6.1f} ms  "
-          f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  ({len(samples):,} ok, {errors} errors)")
+def _wrk(base: str, paths: list[str], *, connections: int, seconds: int, threads: int = 2,
+         cookie: str | None = None) -> subprocess.Popen:
+    listing = Path(tempfile.mkstemp(prefix="iom-wrk-", suffix=".txt")[1])
+    listing.write_text("\n".join(paths) + "\n")
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA)]
+    if cookie:
+        argv += ["-H", f"Cookie: iom_session={cookie}"]
+    return subprocess.Popen([*argv, base + "/"], env={**os.environ, "IOM_WRK_PATHS": str(listing)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _load(base: str, cookies: httpx.Cookies, ids: list[int], pages: int, *, clients: int, seconds: float,
-          label: str, verdict: bool = False, choose=_mixed, think: float = 0.0) -> None:
-    results: dict[str, list[float]] = {}
-    errors: dict[str, int] = {}
-    print(f"   {label} for {seconds:.0f} s: {len(ids):,} people in scope, {pages} caseload pages")
+def _result(process: subprocess.Popen) -> dict:
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed: {err[-500:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _line(label: str, r: dict, floor: float | None = None) -> str:
+    rate = r["requests"] / r["seconds"]
+    ratio = f"  {rate / floor:5.2f}x the floor" if floor else ""
+    errors = r["connect"] + r["read"] + r["write"]
+    return (f"   {label:<34} {rate:8.1f} req/s  p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  p99 {r['p99']:7.1f}  "
+            f"max {r['max']:7.1f} ms{ratio}  5xx {r['s5xx']}, 503 {r['s503']}, 4xx {r['s4xx']}, "
+            f"timeouts {r['timeout']}, socket errors {errors}")
+
+
+def _verify(url: str) -> str:
+    from iom.db import make_engine, session_scope
+    from iom.security import audit
+
+    engine = make_engine(url)
     started = time.perf_counter()
-    stop = started + seconds
+    with session_scope(engine) as session:
+        result = audit.verify(session)
+    engine.dispose()
+    return (f"{'intact' if result.ok else 'BROKEN'}, {result.rows:,} rows verified in "
+            f"{time.perf_counter() - started:.2f} s")
 
-    async def run() -> None:
-        await asyncio.gather(*(
-            _client(base, cookies, ids, pages, stop, results, errors, random.Random(i), choose, think)
-            for i in range(clients)
-        ))
 
-    asyncio.run(run())
-    elapsed = time.perf_counter() - started
-    total = sum(len(v) for v in results.values())
-    print(f"   overall       {total / elapsed:7.1f} req/s over {elapsed:.1f} s")
-    for name in sorted(set(results) | set(errors)):
-        _report(name, results.get(name, []), errors.get(name, 0), elapsed)
-    everything = [x for v in results.values() for x in v]
-    if verdict and everything:
-        q = statistics.quantiles(everything, n=100, method="inclusive")
-        print(f"   target p95 < 100 ms: {'met' if q[94] < 0.1 else 'NOT met'} (p95 {q[94] * 1000:.1f} ms, all requests)")
+def _suite(name: str, url: str, *, workers: int, tmp: Path) -> None:
+    print(f"   -- {name}, {workers} worker(s), {CLIENTS} connections, {SECONDS} s per run", flush=True)
+    started = time.perf_counter()
+    _iom(url, "score", "--train")
+    print(f"   (scored the force in {time.perf_counter() - started:.0f} s; not part of the figures)", flush=True)
+    ids, pages, username, password, storm = _prepare(url)
+    if not ids:
+        print("   no cohort members in scope: nothing to measure")
+        return
+    rng = random.Random(1)
+    mix = [f"/people/{rng.choice(ids)}" if k % 2 else f"/api/v1/caseload?page={rng.randint(1, pages)}" for k in range(4000)]
+    env = {**os.environ, "IOM_ENV": "development", "IOM_DATABASE_URL": url, "IOM_SECRET_KEY": secrets.token_urlsafe(48)}
+
+    (tmp / "bare_app.py").write_text(BARE)
+    bare = Server([sys.executable, "-m", "uvicorn", "--app-dir", str(tmp), "bare_app:app", "--log-level", "warning",
+                   "--no-access-log", "--workers", str(workers)], env, tmp / "bare.log", "/")
+    try:
+        floor_run = _result(_wrk(bare.base, ["/"], connections=CLIENTS, seconds=SECONDS))
+    finally:
+        bare.stop()
+    floor = floor_run["requests"] / floor_run["seconds"]
+    print(_line("bare FastAPI endpoint (the floor)", floor_run), flush=True)
+
+    app = Server([sys.executable, "-m", "iom.cli", "serve", "--workers", str(workers)], env, tmp / "app.log", "/login")
+    try:
+        login = httpx.post(app.base + "/api/v1/session", json={"username": username, "password": password,
+                                                               "purpose": "load benchmark"}, timeout=30)
+        if login.status_code != 200:
+            raise RuntimeError(f"sign-in answered {login.status_code}: {login.text[:300]}")
+        cookie = login.cookies["iom_session"]
+        warm = _result(_wrk(app.base, mix, connections=4, seconds=5, cookie=cookie))  # fills each worker's views
+        del warm
+        mixed = _result(_wrk(app.base, mix, connections=CLIENTS, seconds=SECONDS, cookie=cookie))
+        print(_line("person page + caseload API", mixed, floor), flush=True)
+        me = _result(_wrk(app.base, ["/api/v1/me"], connections=CLIENTS, seconds=min(10, SECONDS), cookie=cookie))
+        print(_line("/api/v1/me (signed in, no person)", me, floor), flush=True)
+        rate = mixed["requests"] / mixed["seconds"]
+        verdict = mixed["p95"] < 100 and rate >= 0.2 * floor and mixed["s5xx"] == 0
+        print(f"   target p95 < 100 ms, >= 0.2x the floor, no 5xx: {'met' if verdict else 'NOT met'} "
+              f"(p95 {mixed['p95']:.1f} ms, {rate / floor:.2f}x, {mixed['s5xx']} 5xx)", flush=True)
+
+        bodies = [f'POST /api/v1/session {json.dumps({"username": n, "password": password, "purpose": "load benchmark"})}'
+                  for n in storm]
+        storming = _wrk(app.base, bodies, connections=STORM_USERS, seconds=STORM_SECONDS, threads=2)
+        reading = _wrk(app.base, [p for p in mix if p.startswith("/people/")], connections=STORM_READERS,
+                       seconds=STORM_SECONDS, threads=1, cookie=cookie)
+        signins, reads = _result(storming), _result(reading)
+        print(_line(f"sign-in storm ({STORM_USERS} connections)", signins), flush=True)
+        print(_line(f"person pages during it ({STORM_READERS})", reads), flush=True)
+        answered = all(r["timeout"] == 0 and r["max"] < 10_000 and r["s5xx"] == 0 for r in (signins, reads))
+        print(f"   target no 500 and every request answered within 10 s: {'met' if answered else 'NOT met'} "
+              f"({signins['s5xx'] + reads['s5xx']} 5xx other than 503, {signins['timeout'] + reads['timeout']} timeouts, "
+              f"slowest {max(signins['max'], reads['max']) / 1000:.1f} s; {signins['s2xx']} signed in, "
+              f"{signins['s503']} told to retry)", flush=True)
+    finally:
+        app.stop()
+    print(f"   audit chain after the runs: {_verify(url)}", flush=True)
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = default_force(Path(tmp))
-        _score(url)
-        ids, pages, creds = _prepare(url)
-        username, password = creds.split("\n")
-        if not ids:
-            print("   no cohort members in scope: nothing to measure")
-            return
-        port = _free_port()
-        env = {**os.environ, "IOM_ENV": "development", "IOM_DATABASE_URL": url}
-        server_log = (Path(tmp) / "server.log").open("w+")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "iom.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=server_log,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(f"{base}/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        server_log.seek(0)
-                        raise RuntimeError(f"server did not start: {server_log.read()[-1000:]}")
-                    time.sleep(0.2)
-            login = httpx.post(f"{base}/api/v1/session", json={"username": username, "password": password,
-                                                             "purpose": "load benchmark"})
-            if login.status_code != 200:
-                server_log.seek(0)
-                raise RuntimeError(f"sign-in answered {login.status_code}; the server said:\n{server_log.read()[-3000:]}")
-            cookies = login.cookies
-            # One client first: the server time of a request, with no queueing in it.
-            _load(base, cookies, ids, pages, clients=1, seconds=min(10.0, SECONDS), label="1 client")
-            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=min(10.0, SECONDS), choose=_signed_in,
-                  label=f"{CLIENTS} clients on /api/v1/me (the harness's ceiling)")
-            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=SECONDS, verdict=True,
-                  label=f"{CLIENTS} clients, no pause")
-            _load(base, cookies, ids, pages, clients=CLIENTS, seconds=min(20.0, SECONDS), think=1.0,
-                  label=f"{CLIENTS} clients pausing about 1 s between requests")
-        finally:
-            server.terminate()
+    if shutil.which("wrk") is None:
+        print("   wrk is not installed (Debian: apt-get install wrk, or scripts/system-deps): skipped")
+        return
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        _suite("SQLite", default_force(tmp), workers=1, tmp=tmp)
+        made = _pg_force()
+        if made is not None:
+            url, schema = made
             try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            server_log.close()
-        from iom.db import make_engine, session_scope
-        from iom.security import audit
-
-        engine = make_engine(url)
-        verify_started = time.perf_counter()
-        with session_scope(engine) as session:
-            result = audit.verify(session)
-        print(f"   audit chain after the run: {'intact' if result.ok else 'BROKEN'}, {result.rows:,} rows verified "
-              f"in {time.perf_counter() - verify_started:.2f} s")
-        engine.dispose()
+                _suite("PostgreSQL", url, workers=2, tmp=tmp)
+            finally:
+                _drop_schema(schema)
 
 
 if __name__ == "__main__":

@@ -210,15 +210,18 @@ def export_database(
                 progress(name, rows)
         manifest = {"format": "iom-export/1", "tables": [asdict(w) for w in written]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(staging, target)
+        swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished export over ``target``; the old one goes only once the new is in."""
+def swap_into_place(staging: Path, target: Path) -> None:
+    """Rename a finished directory (an export, a national data set) over ``target``; the old
+    one goes only once the new is in, so a failure leaves one or the other, never half."""
+    if target.exists() and not any(target.iterdir()):
+        target.rmdir()
     if not target.exists():
         staging.rename(target)
         return

@@ -29,7 +29,6 @@ import math
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from iom.apportion import largest_remainder
 from iom.edge import parse_bool
 from iom.errors import UserError
 from iom.reference import read_reference
+from iom.register.export import swap_into_place
 from iom.rules import RuleFile, RuleRow, load_rules
 from iom.synth import params
 from iom.synth.generator import NO_DATE, ForceSpec, Generator
@@ -373,23 +373,6 @@ def check_out(out: Path | str, *, replace: bool = False) -> Path:
     return target
 
 
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished data set over ``target``; the old one goes only once the new is in."""
-    if target.exists() and not any(target.iterdir()):
-        target.rmdir()
-    if not target.exists():
-        staging.rename(target)
-        return
-    old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
-    target.rename(old)
-    try:
-        staging.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_national(out: Path, *, scale: float = 1.0, seed: int = 1, progress=None,
                    replace: bool = False) -> NationalSummary:
     """Generate the 43 forces at ``scale`` (1.0: 13 million offenders, 13.7 million people with
@@ -416,7 +399,7 @@ def write_national(out: Path, *, scale: float = 1.0, seed: int = 1, progress=Non
                     "as_of": params.REFERENCE_DATE.isoformat(), "rows": summary.rows,
                     "files": [p.relative_to(staging).as_posix() for p in files]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(staging, target)
+        swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 
 from iom import migrate
@@ -19,11 +19,11 @@ from iom.casefile.commands import command_access
 from iom.casework import flows, schemas
 from iom.cohort_framework import flows as cohort_flows
 from iom.cohorts import current_state
-from iom.cohorts.models import CohortMembership, PersonCurrentState
+from iom.cohorts.models import HISTORY_TABLES, CohortMembership, ManagementRecord, PersonCurrentState
 from iom.db import session_scope
 from iom.register.importer import KINDS, import_files
 from iom.register.models import Person, Unit
-from iom.register.service import reference_date
+from iom.register.service import reference_date, register_version
 from iom.security.roles import Principal
 from iom.synth.service import generate_force
 
@@ -182,7 +182,8 @@ def test_the_caseload_reads_the_same_from_the_table_as_from_the_histories(force)
     kept, from_table = pages()
     assert kept and any(page.total for page in from_table)
     with session_scope(force) as s:  # a write that bypasses refresh: readers must go back to the histories
-        s.execute(update(Unit).where(Unit.code == lomu).values(name=Unit.name))
+        s.execute(update(ManagementRecord).where(ManagementRecord.lomu_code == lomu)
+                  .values(lomu_code=ManagementRecord.lomu_code))
     kept, from_histories = pages()
     assert not kept
     assert from_table == from_histories
@@ -199,10 +200,51 @@ def test_a_write_that_bypasses_refresh_is_noticed_and_the_next_refresh_catches_u
     assert_matches_histories(force)
 
 
-def test_the_migration_fills_it_for_a_database_that_already_has_histories(force):
+def test_writes_elsewhere_in_the_register_leave_it_holding(force):
+    """A scoring run, a MAPPA or DA record, a unit renamed: the register's version moves, the
+    histories do not, and the caseload keeps reading the table."""
     with session_scope(force) as s:
-        s.execute(text("DROP TABLE person_current_state_stamp"))
-        s.execute(text("DROP TABLE person_current_state"))
+        before = register_version(s)
+        s.execute(update(Unit).values(name=Unit.name))
+        assert register_version(s) != before
+        assert current_state.holds(s, reference_date(s))
+    assert_matches_histories(force)
+
+
+def test_migration_0017_keeps_a_table_that_held_and_its_triggers_follow_the_histories(force):
+    with session_scope(force) as s:
+        s.execute(text("DELETE FROM person_current_state_stamp"))
+        _drop_history_triggers(s)  # 0016's schema: no history triggers, the stamp at the register version
+        s.execute(text("ALTER TABLE person_current_state_stamp DROP COLUMN history_version"))
+        s.execute(text("ALTER TABLE person_current_state_stamp RENAME COLUMN state_version TO register_version"))
+        s.execute(text("INSERT INTO person_current_state_stamp (id, register_version) "
+                       "SELECT 1, version FROM register_version"))
+        s.execute(text("UPDATE alembic_version SET version_num = '0016'"))
+    migrate.upgrade(force)
+    assert_matches_histories(force)
+    with session_scope(force) as s:
+        s.execute(update(CohortMembership).where(CohortMembership.id == s.scalar(select(func.min(CohortMembership.id))))
+                  .values(exited_on=CohortMembership.exited_on))
+        assert not current_state.holds(s, reference_date(s))
+
+
+def _drop_history_triggers(s) -> None:
+    """Migration 0017's triggers and function, as a database from before it lacks them."""
+    for table in HISTORY_TABLES:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text(f"DROP TRIGGER history_version_{table} ON {table}"))
+        else:
+            for event in ("insert", "update", "delete"):
+                s.execute(text(f"DROP TRIGGER history_version_{table}_{event}"))
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("DROP FUNCTION history_version_bump()"))
+
+
+def test_the_migration_fills_it_for_a_database_that_already_has_histories(force):
+    with session_scope(force) as s:  # back to 0014: no current state, no kept drafts, no history triggers
+        _drop_history_triggers(s)
+        for table in ("person_current_state_stamp", "person_current_state", "kept_drafts"):
+            s.execute(text(f"DROP TABLE {table}"))
         s.execute(text("UPDATE alembic_version SET version_num = '0014'"))
-    migrate.upgrade(force, "0015")
+    migrate.upgrade(force)
     assert_matches_histories(force)

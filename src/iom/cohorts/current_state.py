@@ -13,12 +13,15 @@ Who calls ``refresh``: every writer of the histories, after writing, in its own 
 (services never commit): the importer once per import for the people its files touched,
 the synthetic force once for everyone, the casework services (adoption, exit, risk review),
 the allocation of an officer and the sample force. ``holds`` tells a reader whether the
-table answers for a date; when it does not (a write that bypassed ``refresh``, a date the
-rows do not cover) the reader goes back to the histories."""
+table answers for a date; when it does not (a write to the histories that bypassed
+``refresh``, a date the rows do not cover) the reader goes back to the histories. Writes to the
+rest of the register (a scoring run, MAPPA, DA) leave it holding: the stamp follows the four
+history tables alone (``HISTORY_TABLES``, migration 0017)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Iterable
 from itertools import islice
 
@@ -28,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from iom.cohorts.models import (CohortMembership, CurrentStateStamp, ManagementRecord, PersonCurrentState,
                                 RiskLevelRecord, RiskReview)
-from iom.register.service import reference_date, register_version
+from iom.register.service import reference_date
 
 STATE = PersonCurrentState.__table__
 #: People per ``IN (...)`` list (SQLite allows 32,766 bound parameters).
@@ -61,10 +64,11 @@ def refresh(bind: Bind, *, person_ids: Iterable[int] | None = None, as_of: dt.da
 
 def holds(bind: Bind, as_of: dt.date) -> bool:
     """Whether the table gives what the histories give on ``as_of``: nothing was written to the
-    register since the last refresh (the stamp is the register version) and every row covers
+    histories since the last refresh (the stamp's two versions agree) and every row covers
     ``as_of``."""
-    stamp = bind.scalar(select(CurrentStateStamp.register_version).where(CurrentStateStamp.id == 1))
-    if stamp is None or stamp != register_version(bind):
+    stamp = bind.execute(select(CurrentStateStamp.history_version, CurrentStateStamp.state_version)
+                         .where(CurrentStateStamp.id == 1)).first()
+    if stamp is None or stamp.state_version != stamp.history_version:
         return False
     return bind.scalar(select(STATE.c.person_id).where(not_holding(as_of)).limit(1)) is None
 
@@ -94,10 +98,12 @@ def _insert(bind: Bind):
 
 
 def _stamp(bind: Bind) -> None:
-    version = register_version(bind)
+    """The table is now up to date with the histories as they are in this transaction."""
     stamp = CurrentStateStamp.__table__
-    if bind.execute(stamp.update().where(stamp.c.id == 1).values(register_version=version)).rowcount == 0:
-        bind.execute(stamp.insert().values(id=1, register_version=version))
+    if bind.execute(stamp.update().where(stamp.c.id == 1)
+                    .values(state_version=stamp.c.history_version)).rowcount == 0:
+        start = secrets.randbits(48)
+        bind.execute(stamp.insert().values(id=1, history_version=start, state_version=start))
 
 
 def _events(cond: Condition):

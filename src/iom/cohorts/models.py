@@ -148,13 +148,21 @@ class PersonCurrentState(Base):
     review_due: Mapped[dt.date | None] = mapped_column(Date)
 
 
+#: The histories the current-state table is computed from: a write to any of them bumps
+#: ``CurrentStateStamp.history_version`` (database triggers, migration 0017), whoever writes.
+HISTORY_TABLES = ("cohort_memberships", "risk_level_history", "management_history", "risk_reviews")
+
+
 class CurrentStateStamp(Base):
-    """One row: the register version (``register_version``) the current-state table was last
-    brought up to date at. A write to the register that did not refresh it (a test, a SQL
-    prompt) leaves the versions apart, and readers go back to the histories."""
+    """One row: ``history_version``, which the database bumps on every write to
+    ``HISTORY_TABLES``, and ``state_version``, its value when the current-state table was last
+    brought up to date (``current_state.refresh``). A write to the histories that did not
+    refresh (a test, a SQL prompt) leaves them apart, and readers go back to the histories;
+    writes elsewhere in the register (scores, MAPPA, DA) do not touch what the table holds."""
 
     __tablename__ = "person_current_state_stamp"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    register_version: Mapped[int | None] = mapped_column(BigInteger)
+    history_version: Mapped[int] = mapped_column(BigInteger)
+    state_version: Mapped[int | None] = mapped_column(BigInteger)

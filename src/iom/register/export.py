@@ -16,7 +16,8 @@ import json
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,7 @@ def _sha256(path: Path) -> str:
 #: with every write, so identical data would give different bytes), user accounts hold
 #: password hashes, which never leave the database, and the sign-in throttle's attempts are
 #: bookkeeping of the last few minutes (what anyone typed as a username, and from where).
-#: The current-state table's stamp is a copy of the register version.
+#: The current-state stamp and the register version are counters of this database, not data.
 NOT_EXPORTED = frozenset({"register_version", "person_current_state_stamp", "users", "login_attempts"})
 
 
@@ -195,12 +196,7 @@ def export_database(
 
     given = Path(directory) if directory is not None else get_settings().data_dir / "export"
     target = check_target(given, overwrite=overwrite)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    except OSError as exc:
-        raise UserError(f"cannot write an export beside {given}: {exc.strerror or exc}") from None
-    try:
+    with staged_directory(target, what=f"an export beside {given}") as staging:
         written = []
         for name in exported_tables():
             file = f"{name}.parquet"
@@ -210,11 +206,25 @@ def export_database(
                 progress(name, rows)
         manifest = {"format": "iom-export/1", "tables": [asdict(w) for w in written]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return written
+
+
+@contextmanager
+def staged_directory(target: Path, *, what: str) -> Iterator[Path]:
+    """A new directory beside ``target`` to write into: swapped into place when the block
+    finishes (``swap_into_place``), removed if it fails. ``what`` names it in the error when
+    nothing can be written there."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    except OSError as exc:
+        raise UserError(f"cannot write {what}: {exc.strerror or exc}") from None
+    try:
+        yield staging
         swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return written
 
 
 def swap_into_place(staging: Path, target: Path) -> None:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +40,7 @@ from iom.apportion import largest_remainder
 from iom.edge import parse_bool
 from iom.errors import UserError
 from iom.reference import read_reference
-from iom.register.export import swap_into_place
+from iom.register.export import staged_directory
 from iom.rules import RuleFile, RuleRow, load_rules
 from iom.synth import params
 from iom.synth.generator import NO_DATE, ForceSpec, Generator
@@ -383,14 +381,9 @@ def write_national(out: Path, *, scale: float = 1.0, seed: int = 1, progress=Non
     started = time.perf_counter()
     plans = plan(scale=scale)
     target = check_out(out, replace=replace)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    except OSError as exc:
-        raise UserError(f"cannot write beside {out}: {exc.strerror or exc}") from None
     summary = NationalSummary(out=target, scale=scale, seed=seed, forces=len(plans),
                               rows=dict.fromkeys(PARTITIONED + FLAT, 0))
-    try:
+    with staged_directory(target, what=f"beside {out}") as staging:
         _generate(staging, plans, seed=seed, summary=summary, progress=progress)
         files = sorted(p for p in staging.rglob("*.parquet"))
         summary.files = len(files)
@@ -399,10 +392,6 @@ def write_national(out: Path, *, scale: float = 1.0, seed: int = 1, progress=Non
                     "as_of": params.REFERENCE_DATE.isoformat(), "rows": summary.rows,
                     "files": [p.relative_to(staging).as_posix() for p in files]}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        swap_into_place(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     summary.seconds = time.perf_counter() - started
     return summary
 

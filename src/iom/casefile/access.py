@@ -140,9 +140,14 @@ class Access:
     def caseload(self, **filters: Any) -> schemas.CaseloadPage:
         # ``mine`` lists the user's own officer's people: the officer is part of what was asked.
         mine = self.user.officer if filters.get("mine") else None
-        key = ("caseload", self.as_of, scope.view_key(self.user), mine, tuple(sorted(filters.items())))
-        page = self.kept(key, lambda: record.caseload(self.session, self.user, as_of=self.as_of, **filters))
-        self.log("search", "caseload", filters={k: v for k, v in filters.items() if v is not None},
+        page_no, per_page = filters.pop("page", 1), filters.pop("per_page", 50)
+        record.check_page(page=page_no, per_page=per_page)
+        listing = ("caseload", self.as_of, scope.view_key(self.user), mine, tuple(sorted(filters.items())))
+        keys = self.kept(listing, lambda: record.caseload_keys(self.session, self.user, as_of=self.as_of, **filters))
+        page = self.kept((*listing, page_no, per_page), lambda: record.caseload_page(
+            self.session, self.user, keys, as_of=self.as_of, page=page_no, per_page=per_page))
+        self.log("search", "caseload", filters={k: v for k, v in {**filters, "page": page_no, "per_page": per_page}.items()
+                                                    if v is not None},
                  people=[row.id for row in page.items])
         return page
 

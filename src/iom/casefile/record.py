@@ -239,7 +239,21 @@ def attention(session: Session, user: Principal, *, as_of: dt.date, mine: bool =
             for need, label in NEEDS.items()]
 
 
-def caseload(
+def caseload(session: Session, user: Principal, *, as_of: dt.date, page: int = 1, per_page: int = 50,
+             **filters) -> schemas.CaseloadPage:
+    """Current cohort members in the user's scope, one page at a time (``caseload_keys`` for
+    the filters and the order, ``caseload_page`` for the page)."""
+    check_page(page=page, per_page=per_page)
+    keys = caseload_keys(session, user, as_of=as_of, **filters)
+    return caseload_page(session, user, keys, as_of=as_of, page=page, per_page=per_page)
+
+
+def check_page(*, page: int, per_page: int) -> None:
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+
+
+def caseload_keys(
     session: Session,
     user: Principal,
     *,
@@ -253,14 +267,11 @@ def caseload(
     officer: str | None = None,
     flag: str | None = None,
     sort: str = "risk",
-    page: int = 1,
-    per_page: int = 50,
-) -> schemas.CaseloadPage:
-    """Current cohort members in the user's scope, one page at a time: highest risk first, or
-    by name, pseudonym or next review (``SORTS``). ``q`` finds a person by id, pseudonym or
-    (for readers who see names) part of a name; codes are matched whatever their case."""
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
+) -> list:
+    """Every current cohort member in the user's scope that the filters pick, in the caseload's
+    order: highest risk first, or by name, pseudonym or next review (``SORTS``). ``q`` finds a
+    person by id, pseudonym or (for readers who see names) part of a name; codes are matched
+    whatever their case. Every page of one listing slices this one list, so it is built once."""
     if risk is not None and risk not in RISK_ORDER:
         raise UserError(f"risk must be one of {', '.join(RISK_ORDER)}")
     if sort not in SORTS:
@@ -278,6 +289,13 @@ def caseload(
         restricted = scope.restricted_among(session, [k.id for k in keys], as_of) if flag == "restricted" else set()
         keys = [k for k in keys if flag in flagged.get(k.id, []) or k.id in restricted]
     keys.sort(key=_sort_key(sort, user))
+    return keys
+
+
+def caseload_page(session: Session, user: Principal, keys: list, *, as_of: dt.date, page: int,
+                  per_page: int) -> schemas.CaseloadPage:
+    """One page of ``caseload_keys``'s list, with each row's cohorts and flags."""
+    check_page(page=page, per_page=per_page)
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]
     loaded = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([k.id for k in window])))} if window else {}

@@ -141,7 +141,6 @@ class Access:
         # ``mine`` lists the user's own officer's people: the officer is part of what was asked.
         mine = self.user.officer if filters.get("mine") else None
         page_no, per_page = filters.pop("page", 1), filters.pop("per_page", 50)
-        record.check_page(page=page_no, per_page=per_page)
         listing = ("caseload", self.as_of, scope.view_key(self.user), mine, tuple(sorted(filters.items())))
         keys = self.kept(listing, lambda: record.caseload_keys(self.session, self.user, as_of=self.as_of, **filters))
         page = self.kept((*listing, page_no, per_page), lambda: record.caseload_page(

@@ -243,14 +243,8 @@ def caseload(session: Session, user: Principal, *, as_of: dt.date, page: int = 1
              **filters) -> schemas.CaseloadPage:
     """Current cohort members in the user's scope, one page at a time (``caseload_keys`` for
     the filters and the order, ``caseload_page`` for the page)."""
-    check_page(page=page, per_page=per_page)
     keys = caseload_keys(session, user, as_of=as_of, **filters)
     return caseload_page(session, user, keys, as_of=as_of, page=page, per_page=per_page)
-
-
-def check_page(*, page: int, per_page: int) -> None:
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
 
 
 def caseload_keys(
@@ -295,7 +289,8 @@ def caseload_keys(
 def caseload_page(session: Session, user: Principal, keys: list, *, as_of: dt.date, page: int,
                   per_page: int) -> schemas.CaseloadPage:
     """One page of ``caseload_keys``'s list, with each row's cohorts and flags."""
-    check_page(page=page, per_page=per_page)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be >= 1 and per_page between 1 and {MAX_PER_PAGE}")
     total = len(keys)
     window = keys[(page - 1) * per_page: page * per_page]
     loaded = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_([k.id for k in window])))} if window else {}

@@ -146,6 +146,31 @@ def test_rfg_and_harm_matrix(engines):
     assert (on_duck["rfg"] > 0).any() and (on_duck["victims"] > 0).any()
 
 
+def test_the_monthly_da_list(engines, small_force):
+    """The DA list's tallies, sections and RFGV points: what the list reads (DuckDB over Arrow)
+    and the same expression on Spark, over the force's incidents in a two-year window."""
+    import ibis
+    from sqlalchemy.orm import Session
+
+    from iom.domestic_abuse import monthly
+    from iom.domestic_abuse.rules import monthly_list_rules
+    from iom.warehouse import da_list
+
+    _, spark = engines
+    rules = monthly_list_rules().model_copy(update={"window_months": 24})
+    start, end = monthly.window(spark.latest.replace(day=1), rules)
+    with Session(small_force) as session:
+        incidents = monthly.incidents(session, start=start, end=end, rules=rules)
+    on_duck = da_list.sections_arrow(rules, end, incidents)
+    on_spark = spark.execute(da_list.sections(ibis.memtable(incidents), rules, end))
+    for frame in (on_duck, on_spark):
+        frame["other_ids"] = [tuple(int(o) for o in ids) for ids in frame["other_ids"]]
+        for col in ("first_on", "latest_on"):
+            frame[col] = pd.to_datetime(frame[col]).dt.date
+    same(on_duck, on_spark, what="da list")
+    assert on_duck["serial"].any() and on_duck["repeat_victims"].any() and on_duck["score"].gt(0).all()
+
+
 def test_the_partitioned_layout_reads_as_the_flat_one(engines, flat, tmp_path):
     duck, _ = engines
     hive = open_warehouse(engine="duckdb", parquet_dir=partitioned(flat, tmp_path))

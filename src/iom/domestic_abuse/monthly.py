@@ -1,15 +1,15 @@
 """The monthly domestic-abuse list: who, over the window before the month, is a serial
 perpetrator, a repeat perpetrator, a repeat victim, or a stalking and harassment (non-DA)
 offender, ranked by RFGV with every part in words. Derived from the register's crimes on each
-call (nothing stored), for the people in the reader's scope."""
+call (nothing stored), for the people in the reader's scope: the incidents are read here, the
+sections and scores computed by the analytical layer (``iom.warehouse.da_list``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
+import pyarrow as pa
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from iom.errors import FieldError
 from iom.register.models import Crime, Offence, Person
 from iom.security import scope
 from iom.security.roles import Principal
+from iom.warehouse import da_list
 
 CHUNK = 1000
 
@@ -39,22 +40,11 @@ def check_month(month_start: dt.date, rules: MonthlyListRules, *, as_of: dt.date
     return start, end
 
 
-@dataclass(frozen=True)
-class Incident:
-    crime_id: int
-    person_id: int
-    victim_id: int | None
-    on: dt.date
-    gravity: int
-    offence: str
-    domestic_abuse: bool
-
-
 def incidents(session: Session, *, start: dt.date, end: dt.date, rules: MonthlyListRules,
-              person_ids: Iterable[int] | None = None) -> list[Incident]:
+              person_ids: Iterable[int] | None = None) -> pa.Table:
     """DA incidents and non-DA stalking and harassment offences dated in [start, end], by
     perpetrators old enough on the day (``person_ids``: only those involving these people, as
-    perpetrator or victim)."""
+    perpetrator or victim): the relation ``iom.warehouse.da_list`` tallies."""
     on = getattr(Crime, rules.date_field)
     da = or_(Crime.domestic_abuse.is_(True), Offence.domestic_abuse.is_(True))
     query = (select(Crime.id, Crime.person_id, Crime.victim_person_id, on, Offence.gravity, Offence.description, da,
@@ -64,74 +54,45 @@ def incidents(session: Session, *, start: dt.date, end: dt.date, rules: MonthlyL
     if person_ids is not None:
         ids = list(person_ids)
         query = query.where(or_(Crime.person_id.in_(ids), Crime.victim_person_id.in_(ids)))
-    found = []
-    for crime_id, person_id, victim_id, day, gravity, offence, is_da, born in session.execute(query):
-        if born is not None and age_on(born, day) < rules.min_age:
-            continue
-        found.append(Incident(crime_id, person_id, victim_id, day, gravity, offence, bool(is_da)))
+    return da_list.incidents_table([
+        (crime_id, person_id, victim_id, day, gravity, offence, bool(is_da))
+        for crime_id, person_id, victim_id, day, gravity, offence, is_da, born in session.execute(query)
+        if born is None or age_on(born, day) >= rules.min_age])
+
+
+def sections_of(session: Session, *, start: dt.date, end: dt.date, rules: MonthlyListRules,
+                person_ids: Iterable[int] | None = None) -> dict[str, dict[int, dict]]:
+    """Per section, its people and their tallies and RFGV points (``iom.warehouse.da_list``)."""
+    found: dict[str, dict[int, dict]] = {code: {} for code in SECTIONS}
+    table = incidents(session, start=start, end=end, rules=rules, person_ids=person_ids)
+    if table.num_rows == 0:  # most records' tab: no query to plan
+        return found
+    frame = da_list.sections_arrow(rules, end, table)
+    for row in frame.to_dict("records"):
+        for code in SECTIONS:
+            if row[code]:
+                found[code][int(row["person_id"])] = row
     return found
 
 
-@dataclass
-class _Tally:
-    incidents: list[Incident] = field(default_factory=list)
-    others: set[int] = field(default_factory=set)
-
-
-def sections_of(found: list[Incident], rules: MonthlyListRules) -> dict[str, dict[int, _Tally]]:
-    """Per section, the people in it and the incidents that put them there."""
-    s = rules.sections
-    da_by_perp: dict[int, _Tally] = defaultdict(_Tally)
-    da_by_victim: dict[int, _Tally] = defaultdict(_Tally)
-    stalking: dict[int, _Tally] = defaultdict(_Tally)
-    pairs: dict[tuple[int, int], int] = defaultdict(int)
-    for inc in found:
-        if inc.domestic_abuse:
-            tally = da_by_perp[inc.person_id]
-            tally.incidents.append(inc)
-            if inc.victim_id is not None:
-                tally.others.add(inc.victim_id)
-                pairs[inc.person_id, inc.victim_id] += 1
-                da_by_victim[inc.victim_id].incidents.append(inc)
-                da_by_victim[inc.victim_id].others.add(inc.person_id)
-        else:
-            tally = stalking[inc.person_id]
-            tally.incidents.append(inc)
-            if inc.victim_id is not None:
-                tally.others.add(inc.victim_id)
-    repeaters = {perp for (perp, _), n in pairs.items() if n >= s.repeat.min_incidents_same_victim}
-    return {
-        "serial": {p: t for p, t in da_by_perp.items() if len(t.others) >= s.serial.min_victims},
-        "repeat": {p: t for p, t in da_by_perp.items() if p in repeaters},
-        "repeat_victims": {v: t for v, t in da_by_victim.items() if len(t.incidents) >= s.repeat_victims.min_incidents},
-        "stalking": {p: t for p, t in stalking.items() if len(t.incidents) >= s.stalking.min_incidents},
-    }
-
-
-def rfgv(tally: _Tally, *, end: dt.date, weights: Rfgv, victim_side: bool = False) -> tuple[int, list[RfgvPart]]:
-    """The RFGV score and its parts: recency of the latest incident to the window's end,
+def rfgv_parts(row: dict, *, weights: Rfgv, victim_side: bool = False) -> list[RfgvPart]:
+    """The RFGV parts of a tally in words: recency of the latest incident to the window's end,
     frequency (incidents, capped), gravity of the gravest, and the number of other parties."""
-    latest = max(i.on for i in tally.incidents)
-    days = (end - latest).days
-    recency = next((b.points for b in weights.recency if days <= b.within_days), 0)
-    n = len(tally.incidents)
-    frequency = min(n * weights.points_per_incident, weights.max_frequency_points)
-    gravest = max(tally.incidents, key=lambda i: (i.gravity, i.on))
-    gravity = weights.gravity_points[gravest.gravity]
-    k = len(tally.others)
-    victims = min(k * weights.points_per_victim, weights.max_victim_points)
+    days, n, k = int(row["recency_days"]), int(row["incidents"]), int(row["others"])
+    frequency, victims = int(row["frequency_points"]), int(row["victim_points"])
     who = "perpetrator" if victim_side else "victim"
-    parts = [
-        RfgvPart(part="recency", points=recency, words=f"latest incident {latest}, {days} day{'s' if days != 1 else ''} before the window's end"),
+    return [
+        RfgvPart(part="recency", points=int(row["recency_points"]),
+                 words=f"latest incident {row['latest_on']}, {days} day{'s' if days != 1 else ''} before the window's end"),
         RfgvPart(part="frequency", points=frequency,
                  words=f"{n} incident{'s' if n != 1 else ''} × {weights.points_per_incident}"
                        + (f" (capped at {weights.max_frequency_points})" if frequency < n * weights.points_per_incident else "")),
-        RfgvPart(part="gravity", points=gravity, words=f"gravest: {gravest.offence} (gravity {gravest.gravity})"),
+        RfgvPart(part="gravity", points=int(row["gravity_points"]),
+                 words=f"gravest: {row['gravest_offence']} (gravity {int(row['gravest_gravity'])})"),
         RfgvPart(part="victims", points=victims,
                  words=f"{k} {who}{'s' if k != 1 else ''} × {weights.points_per_victim}"
                        + (f" (capped at {weights.max_victim_points})" if victims < k * weights.points_per_victim else "")),
     ]
-    return sum(p.points for p in parts), parts
 
 
 def _chunks(ids: list[int]):
@@ -175,10 +136,11 @@ def monthly_list(session: Session, user: Principal, *, month: str | None, as_of:
     marac = marac_rules()
     produced_on = parse_month(month, as_of=as_of)
     start, end = check_month(produced_on, rules, as_of=as_of)
-    found = sections_of(incidents(session, start=start, end=end, rules=rules), rules)
+    found = sections_of(session, start=start, end=end, rules=rules)
     everyone = {pid for members in found.values() for pid in members}
     people = _people(session, user, everyone, end)
-    others = _pseudo_ids(session, {o for members in found.values() for t in members.values() for o in t.others})
+    others = _pseudo_ids(session, {int(o) for members in found.values() for t in members.values()
+                                   for o in t["other_ids"]})
     managed: set[int] = set()
     for chunk in _chunks(sorted(people)):
         managed.update(session.scalars(select(Person.id).where(Person.id.in_(chunk),
@@ -201,21 +163,20 @@ def monthly_list(session: Session, user: Principal, *, month: str | None, as_of:
             person = people.get(pid)
             if person is None:
                 continue
-            score, parts = rfgv(tally, end=end, weights=rules.rfgv, victim_side=victim_side)
-            gravest = max(tally.incidents, key=lambda i: (i.gravity, i.on))
             last = at_marac[side].get(pid)
-            latest = max(i.on for i in tally.incidents)
+            latest = tally["latest_on"]
             referral = last_victim_referral.get(pid) if victim_side else None
             repeat = referral is not None and referral < latest <= months_after(referral, marac.repeat_months)
+            parts = rfgv_parts(tally, weights=rules.rfgv, victim_side=victim_side)
             rows.append(ListRow(
                 person_id=pid, pseudo_id=person.pseudo_id,
                 name=None if user.pseudonymised else f"{person.given_name} {person.family_name}",
                 age=age_on(person.date_of_birth, end) if person.date_of_birth else None, home_npu=person.home_npu,
-                incidents=len(tally.incidents), others=len(tally.others),
-                other_pseudo_ids=sorted(others[o] for o in tally.others if o in others),
-                first_on=min(i.on for i in tally.incidents), latest_on=latest, gravest_gravity=gravest.gravity,
-                gravest_offence=gravest.offence, score=score, parts=parts, at_marac=last is not None,
-                last_marac_on=last, managed=pid in managed, repeat_marac=repeat,
+                incidents=int(tally["incidents"]), others=int(tally["others"]),
+                other_pseudo_ids=sorted(others[int(o)] for o in tally["other_ids"] if int(o) in others),
+                first_on=tally["first_on"], latest_on=latest, gravest_gravity=int(tally["gravest_gravity"]),
+                gravest_offence=tally["gravest_offence"], score=int(tally["score"]), parts=parts,
+                at_marac=last is not None, last_marac_on=last, managed=pid in managed, repeat_marac=repeat,
                 also_in=[other for other in SECTIONS if other != code and pid in found[other]
                          and (other == "repeat_victims") == victim_side]))
         rows.sort(key=lambda r: (-r.score, -r.latest_on.toordinal(), r.pseudo_id))
@@ -232,6 +193,6 @@ def person_sections(session: Session, person_id: int, *, month_start: dt.date) -
     (computed from their own incidents only: the record's tab)."""
     rules = monthly_list_rules()
     start, end = window(month_start, rules)
-    found = sections_of(incidents(session, start=start, end=end, rules=rules, person_ids=[person_id]), rules)
+    found = sections_of(session, start=start, end=end, rules=rules, person_ids=[person_id])
     return [code for code in SECTIONS if person_id in found[code]]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,6 +68,47 @@ def test_the_engine_contract_covers_every_module_but_the_warehouse():
     tops = {f"iom.{p.stem}" for p in (SRC / "iom").iterdir()
             if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
     assert set(engines["source_modules"]) == tops - {"iom.warehouse"}
+
+
+#: Where analytical SQL may be written: the analytical layer, and the migrations (which fill
+#: tables once, in the database's own SQL).
+ANALYTICAL = ("iom.warehouse", "iom.migrations")
+GROUPING_SQL = re.compile(r"\bgroup\s+by\b", re.IGNORECASE)
+
+
+def analytical_paths(root: Path) -> list[str]:
+    """Measures computed outside the analytical layer, as a grep would find them: SQL text that
+    aggregates (``GROUP BY`` in a string) and calls of the layer's raw runner (``query_arrow``)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        if module.startswith(ANALYTICAL):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and GROUPING_SQL.search(node.value):
+                found.append(f"{module}:{node.lineno}: SQL that aggregates")
+            elif isinstance(node, (ast.Name, ast.Attribute, ast.alias)) and "query_arrow" in (
+                    getattr(node, "id", None), getattr(node, "attr", None), getattr(node, "name", None)):
+                found.append(f"{module}:{getattr(node, 'lineno', 0)}: query_arrow")
+    return sorted(set(found))
+
+
+def test_no_measure_is_computed_outside_the_analytical_layer():
+    """Beside the engine contract (no engine outside ``iom.warehouse``): no SQL text aggregating
+    and no hand-off to the layer's raw runner anywhere else; domains call the layer's functions."""
+    assert analytical_paths(SRC / "iom") == []
+
+
+def test_the_analytical_path_check_can_fail(tmp_path):
+    pkg = tmp_path / "iom"
+    (pkg / "warehouse").mkdir(parents=True)
+    (pkg / "scoring").mkdir()
+    (pkg / "warehouse" / "ok.py").write_text('SQL = "SELECT person_id, count(*) FROM t GROUP BY person_id"\n')
+    (pkg / "scoring" / "bad.py").write_text(
+        "from iom.warehouse.source import query_arrow\n\n"
+        'def f(t):\n    return query_arrow("select person_id from t\\n group   by 1", t=t)\n')
+    assert analytical_paths(pkg) == ["iom.scoring.bad:1: query_arrow", "iom.scoring.bad:4: SQL that aggregates",
+                                     "iom.scoring.bad:4: query_arrow"]
 
 
 def _top(module: str) -> str:

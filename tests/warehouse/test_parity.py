@@ -171,6 +171,33 @@ def test_the_monthly_da_list(engines, small_force):
     assert on_duck["serial"].any() and on_duck["repeat_victims"].any() and on_duck["score"].gt(0).all()
 
 
+def test_the_courses_follow_up_outcomes(engines, small_force):
+    """Each course case's follow-up outcomes, as the evaluation and the synthetic force count them
+    (DuckDB over Arrow) and on Spark, for every person with a crime in the force's second year."""
+    import ibis
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from iom.courses import service
+    from iom.register.models import Crime
+    from iom.warehouse import follow_up
+    from iom.warehouse.source import rows_table
+
+    _, spark = engines
+    with Session(small_force) as session:
+        first = session.scalar(select(Crime.committed_on).order_by(Crime.committed_on).limit(1))
+        index = first.replace(year=first.year + 1)
+        people = sorted(set(session.scalars(select(Crime.person_id).where(Crime.committed_on <= index))))
+        cases = [(n, pid, index, service.follow_up_end(index, 12)) for n, pid in enumerate(people)]
+        records = service.records_of(session, people, since=index)
+    on_duck = follow_up.outcomes_of(cases, records)
+    on_spark = spark.execute(follow_up.outcomes(ibis.memtable(rows_table(follow_up.CASES, cases)),
+                                                ibis.memtable(rows_table(follow_up.RECORDS, records))))
+    same(on_duck, on_spark, what="follow-up")
+    assert len(on_duck) == len(cases) and 0 < on_duck["reoffend"].sum() < len(cases)
+    assert on_duck["days"].notna().sum() == on_duck["reoffend"].sum()
+
+
 def test_the_partitioned_layout_reads_as_the_flat_one(engines, flat, tmp_path):
     duck, _ = engines
     hive = open_warehouse(engine="duckdb", parquet_dir=partitioned(flat, tmp_path))

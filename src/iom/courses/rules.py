@@ -12,7 +12,7 @@ from iom.errors import FieldError
 from iom.rules import RuleFile, RuleRow, load_rules
 
 DOMAIN = "courses"
-#: What a course evaluation can count in the follow-up (``service.OUTCOMES`` says how).
+#: What a course evaluation can count in the follow-up (``iom.warehouse.follow_up`` says how).
 OUTCOME_NAMES = ("reoffend", "violent", "alcohol", "da_offence", "da_incident")
 ROUTES = ("oocd", "plan", "voluntary")
 

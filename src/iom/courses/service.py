@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from statistics import median
 
+import pandas as pd
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from statsmodels.stats.proportion import proportion_confint
@@ -27,6 +29,7 @@ from iom.errors import FieldError, NotFound, UserError
 from iom.formatting import percent
 from iom.randomisation import block_allocations, entry_hash
 from iom.referrals import service as referrals
+from iom.warehouse import follow_up
 from iom.referrals.models import Referral
 from iom.register.models import Crime, Offence
 
@@ -38,43 +41,25 @@ MAX_FOLLOW_UP = 60
 
 # --- follow-up outcomes: one definition for the evaluation and the synthetic force ----------------
 
-@dataclass(frozen=True)
-class Record:
-    """What an outcome looks at in one later record."""
-
-    committed_on: dt.date
-    is_crime: bool
-    violent: bool
-    alcohol_related: bool
-    domestic_abuse: bool
-
-
-OUTCOMES = {
-    "reoffend": lambda r: r.is_crime,
-    "violent": lambda r: r.is_crime and r.violent,
-    "alcohol": lambda r: r.is_crime and r.alcohol_related,
-    "da_offence": lambda r: r.is_crime and r.domestic_abuse,
-    "da_incident": lambda r: not r.is_crime and r.domestic_abuse,
-}
 OUTCOME_WORDS = {"reoffend": "any further offence", "violent": "a violent offence",
                  "alcohol": "an alcohol-related offence", "da_offence": "a domestic-abuse offence",
                  "da_incident": "a domestic-abuse incident that was not a crime"}
 
 
-def records_of(connection, person_ids: Iterable[int], *, since: dt.date) -> dict[int, list[Record]]:
+def records_of(connection, person_ids: Iterable[int], *, since: dt.date) -> list[tuple]:
     """Every recorded crime and incident of these people (as suspect or offender) committed
-    on or after ``since``, by person, oldest first. ``connection``: a Session or Connection."""
+    on or after ``since``, as ``iom.warehouse.follow_up.RECORDS`` rows. ``connection``: a
+    Session or Connection."""
     wanted = sorted(set(person_ids))
-    found: dict[int, list[Record]] = defaultdict(list)
+    found: list[tuple] = []
     for start in range(0, len(wanted), 900):
         chunk = wanted[start:start + 900]
-        for pid, on, is_crime, group, alcohol, da in connection.execute(
-                select(Crime.person_id, Crime.committed_on, Offence.is_crime, Offence.offence_group,
-                       Crime.alcohol_related, or_(Crime.domestic_abuse, Offence.domestic_abuse))
-                .join(Offence, Offence.code == Crime.offence_code)
-                .where(Crime.person_id.in_(chunk), Crime.committed_on >= since)
-                .order_by(Crime.person_id, Crime.committed_on, Crime.id)):
-            found[pid].append(Record(on, bool(is_crime), group == VIOLENCE, bool(alcohol), bool(da)))
+        found.extend((pid, on, bool(is_crime), group == VIOLENCE, bool(alcohol), bool(da))
+                     for pid, on, is_crime, group, alcohol, da in connection.execute(
+                         select(Crime.person_id, Crime.committed_on, Offence.is_crime, Offence.offence_group,
+                                Crime.alcohol_related, or_(Crime.domestic_abuse, Offence.domestic_abuse))
+                         .join(Offence, Offence.code == Crime.offence_code)
+                         .where(Crime.person_id.in_(chunk), Crime.committed_on >= since)))
     return found
 
 
@@ -83,14 +68,17 @@ def follow_up_end(index: dt.date, months: int) -> dt.date:
     return months_after(index, months)
 
 
-def follow_up(records: list[Record], *, index: dt.date, months: int) -> tuple[dict[str, bool], int | None]:
-    """Which outcomes happened in (index, index + months], and the days to the first further
-    offence (None if there was none)."""
-    end = follow_up_end(index, months)
-    window = [r for r in records if index < r.committed_on <= end]
-    first = next((r.committed_on for r in window if r.is_crime), None)
-    return ({name: any(test(r) for r in window) for name, test in OUTCOMES.items()},
-            None if first is None else (first - index).days)
+def follow_ups(connection, cases: list[tuple[int, dt.date]], *, months: int) -> list[tuple[dict[str, bool], int | None]]:
+    """For each (person, index date): which outcomes happened in (index, index + months], and
+    the days to the first further offence (None if there was none). Read here, counted by the
+    analytical layer (``iom.warehouse.follow_up``)."""
+    if not cases:
+        return []
+    records = records_of(connection, (pid for pid, _ in cases), since=min(index for _, index in cases))
+    frame = follow_up.outcomes_of([(n, pid, index, follow_up_end(index, months)) for n, (pid, index) in enumerate(cases)],
+                                  records)
+    return [({name: bool(row[name]) for name in follow_up.OUTCOMES}, None if pd.isna(row["days"]) else int(row["days"]))
+            for row in frame.to_dict("records")]
 
 
 # --- eligibility -------------------------------------------------------------------------------------
@@ -555,9 +543,5 @@ def evaluation_cases(session: Session, *, course: Course, follow_up_months: int,
 
 
 def outcomes_for(connection, cases: list[Case], *, months: int) -> list[tuple[dict[str, bool], int | None]]:
-    """Each case's follow-up outcomes (``follow_up``), read in one pass."""
-    if not cases:
-        return []
-    since = min(c.index_date for c in cases)
-    records = records_of(connection, (c.person_id for c in cases), since=since)
-    return [follow_up(records.get(c.person_id, []), index=c.index_date, months=months) for c in cases]
+    """Each case's follow-up outcomes (``follow_ups``), read in one pass."""
+    return follow_ups(connection, [(c.person_id, c.index_date) for c in cases], months=months)

@@ -4,7 +4,7 @@ after the diversion step), calibrated to Table C and to Tables D-G.
 Each cohort of ``iom.synth.params.COURSE_COHORTS`` (a fate, a size scaled with the force, an
 index-date window and, where published, how many had each follow-up outcome) is filled from the
 offences the course's rules take (``service.offence_reasons``; CARA's DA criteria too), one
-person per course, each case's outcomes counted by ``service.follow_up``, the evaluation's own
+person per course, each case's outcomes counted by ``service.follow_ups``, the evaluation's own
 function, over the crimes the generator wrote. A case is taken only while the cohort can still
 reach every published count with the places it has left, so a force with enough cases gets
 them exactly. The trial's cases are taken in date order into the arm its seed's blocks give.
@@ -247,13 +247,11 @@ class _Pool:
         chosen = [candidates[int(i)] for i in order]
         for at in range(0, len(chosen), self.BATCH):  # outcomes read a batch of people at a time
             batch = chosen[at:at + self.BATCH]
-            records = service.records_of(self.connection, {f.person_id for _, f, _ in batch}, since=start) \
-                if outcomes else {}
-            for index, facts, condition in batch:
+            profiles = service.follow_ups(self.connection, [(f.person_id, index) for index, f, _ in batch],
+                                          months=self.months) if outcomes else [({}, None)] * len(batch)
+            for (index, facts, condition), (profile, _) in zip(batch, profiles, strict=True):
                 if not self._da_eligible(facts.person_id, index):
                     continue
-                profile = service.follow_up(records.get(facts.person_id, []), index=index, months=self.months)[0] \
-                    if outcomes else {}
                 yield Case(facts.person_id, facts.crime_id, index, profile, facts.offence, condition)
 
     def _before(self, day: dt.date) -> bool:

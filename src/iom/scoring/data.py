@@ -18,10 +18,9 @@ from iom.cohorts.service import current_member_ids
 from iom.register.models import PROVEN_OUTCOMES
 from iom.errors import UserError
 from iom.scoring.config import ScoringConfig
-from iom.warehouse.source import query_arrow
 
 __all__ = ["CRIME_DTYPE", "EPOCH", "NEVER", "Register", "day_number", "from_day", "latest_crime_date", "load_register",
-           "member_ids", "query_arrow"]
+           "member_ids"]
 
 EPOCH = dt.date(1970, 1, 1)
 NEVER = 2**31 - 1  # day number standing for "no date yet"

@@ -29,9 +29,10 @@ from sklearn.preprocessing import StandardScaler
 from iom.dates import months_before
 from iom.errors import UserError
 from iom.scoring.config import ScoringConfig
-from iom.scoring.data import NEVER, Register, day_number, query_arrow
+from iom.scoring.data import NEVER, Register, day_number
 from iom.scoring.people import age_years, ogrs3_scores
 from iom.scoring.schemas import ModelReport
+from iom.warehouse import history
 
 FEATURES = [
     "age", "female", "crimes_12m", "crimes_36m", "crimes_all", "proven_all", "proven_12m",
@@ -58,30 +59,24 @@ def held_out(person_ids) -> np.ndarray:
     return ((ids * np.uint64(2654435761)) % np.uint64(2**32)) % np.uint64(10) < HOLDOUT_TENTHS
 
 
+def history_table(crimes: np.ndarray) -> pa.Table:
+    """The crime records as ``iom.warehouse.history.HISTORY`` (what the features and labels read)."""
+    c = crimes
+    return pa.table({
+        "person_id": c["person_id"].astype("int64"), "committed": c["committed"].astype("int64"),
+        "gravity": c["gravity"].astype("int64"), "harm": c["harm_days"].astype("int64"),
+        "da": c["domestic_abuse"].astype("int64"), "pv": (c["proven"] & c["offender"]).astype("int64"),
+        "outcome_on": c["outcome_on"].astype("int64"),
+    })
+
+
 def features(reg: Register, crimes: np.ndarray, at: dt.date) -> pd.DataFrame:
     """One row per person with a recorded crime by ``at`` (aged 10+), history up to ``at``."""
     c = visible_at(crimes, at)
     today = day_number(at)
     y1, y3 = day_number(months_before(at, 12)), day_number(months_before(at, 36))
-    table = pa.table({
-        "person_id": c["person_id"], "committed": c["committed"], "gravity": c["gravity"],
-        "harm": c["harm_days"], "da": c["domestic_abuse"], "pv": c["proven"] & c["offender"],
-        "outcome_on": c["outcome_on"],
-    })
-    out = query_arrow(f"""
-        SELECT person_id,
-               count(*) FILTER (WHERE committed > {y1}) AS crimes_12m,
-               count(*) FILTER (WHERE committed > {y3}) AS crimes_36m,
-               count(*) AS crimes_all,
-               sum(pv) AS proven_all,
-               count(*) FILTER (WHERE pv = 1 AND outcome_on > {y1}) AS proven_12m,
-               {today} - max(committed) AS days_since_last,
-               ({today} - min(committed)) / 365.25 AS years_since_first,
-               coalesce(max(gravity) FILTER (WHERE committed > {y3}), 0) AS max_gravity_36m,
-               coalesce(sum(harm) FILTER (WHERE committed > {y3}), 0) AS harm_36m,
-               count(*) FILTER (WHERE committed > {y3} AND da = 1) AS da_36m
-        FROM t GROUP BY person_id ORDER BY person_id
-    """, t=table).set_index("person_id")
+    table = history_table(c)
+    out = history.features_arrow(table, today=today, year_ago=y1, three_years_ago=y3).set_index("person_id")
     people = reg.people.set_index("id").reindex(out.index)
     out["age"] = age_years(people["dob"].fillna(0).to_numpy(), at)
     out["female"] = (people["sex"] == "F").astype(int).to_numpy()
@@ -100,10 +95,8 @@ def labels(crimes: np.ndarray, at: dt.date, person_ids, config: ScoringConfig) -
     start = day_number(at)
     end = day_number(at + _months(config.model.follow_up_months))
     proven_by = day_number(at + _months(config.model.follow_up_months + config.model.waiting_months))
-    c = crimes
-    hit = c[(c["offender"] == 1) & (c["proven"] == 1) & (c["committed"] > start) & (c["committed"] <= end)
-            & (c["outcome_on"] <= proven_by)]
-    return np.isin(np.asarray(person_ids), np.unique(hit["person_id"])).astype(int)
+    hit = history.proven_reoffenders_arrow(history_table(crimes), after=start, until=end, proven_by=proven_by)
+    return np.isin(np.asarray(person_ids), hit["person_id"].to_numpy()).astype(int)
 
 
 def _months(n: int):

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from cachetools import LRUCache
 
-from iom.warehouse.source import query_arrow
+from iom.warehouse.source import query_arrow, rows_table
 
 INCIDENTS = ibis.schema({
     "crime_id": "int64", "person_id": "int64", "victim_id": "int64", "on": "date", "gravity": "int64",
@@ -105,9 +105,7 @@ def _sql(rules, end: dt.date) -> str:
 def incidents_table(rows) -> pa.Table:
     """The relation ``i`` from rows of (crime_id, person_id, victim_id, on, gravity, offence,
     domestic_abuse)."""
-    columns = list(zip(*rows)) if rows else [[] for _ in INCIDENTS]
-    return pa.table({name: pa.array(col, type=INCIDENTS[name].to_pyarrow())
-                     for name, col in zip(INCIDENTS, columns)})
+    return rows_table(INCIDENTS, rows)
 
 
 def sections_arrow(rules, end: dt.date, incidents: pa.Table) -> pd.DataFrame:

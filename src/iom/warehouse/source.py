@@ -221,3 +221,10 @@ def query_arrow(sql: str, **tables: pa.Table) -> pd.DataFrame:
         return cursor.execute(sql).df()
     finally:
         cursor.close()
+
+
+def rows_table(schema, rows) -> pa.Table:
+    """An Arrow table of an Ibis ``schema`` from rows (tuples in the schema's column order): how
+    a domain hands what it read from the register to an expression run by ``query_arrow``."""
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.table({name: pa.array(col, type=schema[name].to_pyarrow()) for name, col in zip(schema, columns)})

@@ -36,7 +36,13 @@ class RuleFile(RuleRow):
 
 def rule_path(domain: str, name: str) -> Path:
     """The force's own copy if ``IOM_RULES_DIR`` holds one, else the shipped file."""
-    own = _rules_dir(os.environ.get("IOM_RULES_DIR"))
+    return _rule_path(os.environ.get("IOM_RULES_DIR"), domain, name)
+
+
+@cache
+def _rule_path(environment: str | None, domain: str, name: str) -> Path:
+    """Found once per setting (a page reads a score of rule files; each is read once anyway)."""
+    own = _rules_dir(environment)
     if own is not None and (Path(own) / name).is_file():
         return Path(own) / name
     return Path(str(resources.files(f"iom.{domain}").joinpath("data", name)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -120,6 +121,31 @@ def test_explain_adds_up_to_the_stored_score(db_session, small_register):
         crime_ids = {i for p in e.parts if p.score == "rfg" and p.factor == "crime" for i in p.crime_ids}
         owners = set(db_session.scalars(select(Crime.person_id).where(Crime.id.in_(crime_ids))))
         assert owners <= {score.person_id}
+
+
+def test_a_run_stores_the_explanations_a_fresh_computation_gives(db_session, small_register):
+    """What a member's record reads (the run's stored parts) is what computing them for one
+    person gives; anyone else, and a run from before the column, is explained by computing."""
+    from sqlalchemy import update
+
+    from iom.scoring.config import load_config
+    from iom.scoring.explain import explanation_parts, stored_explanations
+    from iom.scoring.runs import stored_scores
+
+    run = service.score_all(db_session, as_of=AS_OF, train=True)
+    stored = stored_scores(db_session, run)
+    stored_for = set(db_session.scalars(select(Score.person_id).where(Score.run_id == run.id,
+                                                                      Score.explanation.is_not(None))))
+    assert stored_for == set(stored.index[stored["member"]]) and stored_for
+    assert len(stored) > len(stored_for)
+    members = stored[stored["member"]].sort_values("composite", ascending=False).iloc[:6]
+    sample = pd.concat([members, stored[~stored["member"]].iloc[:2]])
+    kept = stored_explanations(db_session, run=run, config=load_config(), stored=sample)
+    for pid in sample.index:
+        fresh = explanation_parts(db_session, load_config(), AS_OF, sample.loc[[pid]])[pid]
+        assert kept[pid] == fresh and fresh, pid
+    db_session.execute(update(Score).where(Score.run_id == run.id).values(explanation=None))
+    assert stored_explanations(db_session, run=run, config=load_config(), stored=sample) == kept
 
 
 def test_unknown_npu_is_a_user_error(db_session, small_register):

@@ -66,6 +66,11 @@ class Score(Base):
     composite: Mapped[int] = mapped_column(Integer)
     last_committed_on: Mapped[dt.date | None] = mapped_column(Date)
     member: Mapped[bool] = mapped_column(Boolean)
+    #: Every part of these scores (``ExplanationPart`` rows as zlib-compressed JSON: a tenth of
+    #: the size, microseconds to open), computed with the run from
+    #: the same expressions, so a record reads one row: stored for cohort members (the records
+    #: read every day); none for others, nor in runs stored before migration 0018.
+    explanation: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class Override(Base):

@@ -40,6 +40,11 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
     model_row, trained = model_for(session, reg, config, as_of, train=train)
     overridden = live_override_people(session, as_of)
     scores = compute_scores(reg, config, as_of, members=members, extra_ids=overridden, model=trained)
+    from iom.scoring.explain import explanation_parts, explanations_stored  # explain reads runs
+
+    # Stored for the cohort's members, whose records are read every day; anyone else's
+    # explanation is computed when asked for (a person page, a selection page).
+    explained = explanations_stored(explanation_parts(session, config, as_of, scores[scores["member"].astype(bool)], reg=reg))
     run = find_run(session, as_of, config)
     if run is None:
         run = ScoreRun(as_of=as_of, config_version=config.version)
@@ -49,7 +54,7 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
     run.people = len(scores)
     session.flush()
     session.execute(delete(Score).where(Score.run_id == run.id))
-    cols = [c.name for c in Score.__table__.columns if c.name != "run_id"]
+    cols = [c.name for c in Score.__table__.columns if c.name not in ("run_id", "explanation")]
     records = scores.reset_index()
     columns = []
     for name in cols:
@@ -60,8 +65,9 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
             columns.append([None if math.isnan(v) else v for v in values.tolist()])
         else:
             columns.append(values.tolist())
-    names = ["run_id", *cols]
-    rows = [dict(zip(names, values)) for values in zip([run.id] * len(records), *columns)]
+    names = ["run_id", *cols, "explanation"]
+    rows = [dict(zip(names, values)) for values in zip([run.id] * len(records), *columns,
+                                                        [explained.get(int(pid)) for pid in records["person_id"]])]
     connection = session.connection()
     for start in range(0, len(rows), 50_000):  # COPY on PostgreSQL: one statement, not one per row
         insert_rows(connection, Score.__table__, rows[start:start + 50_000])
@@ -86,7 +92,8 @@ def get_run(session: Session, *, as_of: dt.date, config=None, create: bool = Tru
 
 
 def stored_scores(session: Session, run: ScoreRun, *, person_ids=None, npu_code: str | None = None) -> pd.DataFrame:
-    cols = [c for c in Score.__table__.columns if c.name != "run_id"]
+    """The run's scores (without the explanations: ``explain.stored_explanations`` reads those)."""
+    cols = [c for c in Score.__table__.columns if c.name not in ("run_id", "explanation")]
     query = select(*cols, Person.pseudo_id, Person.home_npu).join(Person, Person.id == Score.person_id).where(Score.run_id == run.id)
     if person_ids is not None:
         query = query.where(Score.person_id.in_(list(person_ids)))

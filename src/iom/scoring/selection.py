@@ -13,7 +13,7 @@ from iom.dates import months_before
 from iom.errors import UserError
 from iom.register.models import Unit
 from iom.scoring.common import as_config
-from iom.scoring.explain import explanation_parts
+from iom.scoring.explain import stored_explanations
 from iom.scoring.overrides import active_overrides
 from iom.scoring.runs import get_run, stored_scores
 from iom.scoring.schemas import OverrideOut, SelectionRow
@@ -111,7 +111,7 @@ def selection_rows(session: Session, *, npu_code: str, as_of: dt.date, config=No
             reasons[pid] = f"rank {int(rank)}, within capacity {capacity}"
     chosen_set = set(chosen)
     listed = [pid for pid, member in zip(df.index, df["member"]) if pid in chosen_set or member]
-    parts = explanation_parts(session, config, as_of, df.loc[listed]) if explain else {}
+    parts = stored_explanations(session, run=run, config=config, stored=df.loc[listed]) if explain else {}
     rows = []
     for pid in listed:
         row = df.loc[pid]
@@ -142,5 +142,5 @@ def selection_page(session: Session, *, npu_code: str, as_of: dt.date, page: int
     if window:
         run = get_run(session, as_of=as_of, config=config)
         stored = stored_scores(session, run, person_ids=[r["person_id"] for r in window])
-        parts = explanation_parts(session, config, as_of, stored)
+        parts = stored_explanations(session, run=run, config=config, stored=stored)
     return [SelectionRow(**{**r, "explanation": parts.get(r["person_id"], [])}) for r in window], len(rows), counts

@@ -19,6 +19,7 @@ from iom.casefile import record, schemas
 from iom.errors import NotFound, UserError
 from iom.plugins import contributions, record_parts, resolve
 from iom.register.models import Person
+from iom.register.service import register_version
 from iom.register.views import Views
 from iom.security import audit, scope
 from iom.security.roles import Principal
@@ -104,8 +105,14 @@ class Access:
         if timeline_page < 1 or not 1 <= timeline_per_page <= MAX_TIMELINE_PER_PAGE:
             raise UserError(f"timeline_page must be >= 1 and timeline_per_page between 1 and {MAX_TIMELINE_PER_PAGE}")
         key = (self.as_of, person_id, scope.view_key(self.user))
+        # One version read for the record's kept parts: this read writes nothing before its audit row.
+        version = register_version(self.session) if self.views is not None else None
+
+        def kept(name: str, build: Callable[[], T]) -> T:
+            return build() if self.views is None else self.views.at(version, (name, *key), build)
+
         try:
-            base = self.kept(("person", *key), lambda: self._base_record(person_id))
+            base = kept("person", lambda: self._base_record(person_id))
         except NotFound:
             self.log("denied", "person", person_id=person_id, why="not found or out of scope")
             raise
@@ -113,7 +120,7 @@ class Access:
         parts: dict[str, Any] = {}
         for part in record_parts():
             build = resolve(part.build)
-            parts[part.name] = self.kept((part.name, *key), lambda: build(ctx)) if part.kept else build(ctx)
+            parts[part.name] = kept(part.name, lambda: build(ctx)) if part.kept else build(ctx)
         fresh = [event for source in contributions("live_timeline") for event in resolve(source)(ctx)]
         timeline = sorted([*base.timeline, *fresh], key=lambda e: e.on, reverse=True) if fresh else base.timeline
         start = (timeline_page - 1) * timeline_per_page

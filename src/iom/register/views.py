@@ -36,7 +36,12 @@ class Views:
     def get(self, session: Session, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
         """The view for ``key`` at the register's current version, built by ``build`` (which
         reads through ``session``) if not kept. Nothing is kept without a version."""
-        version = register_version(session)
+        return self.at(register_version(session), key, build)
+
+    def at(self, version: int | None, key: tuple[Hashable, ...], build: Callable[[], T]) -> T:
+        """``get`` at a version the caller has just read: a read-only request building several
+        views reads it once (a build that sees a later commit than its key only keeps newer
+        data under a version no one reads any more)."""
         if version is None:
             return build()
         full = (version, *key)

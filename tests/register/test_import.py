@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import os
 import shutil
 import tracemalloc
 from pathlib import Path
@@ -475,3 +476,18 @@ def test_a_malformed_header_is_a_plain_error(tmp_path: Path) -> None:
     path.write_text('"' + "x" * 200_000 + "\n", encoding="utf-8")
     with pytest.raises(UserError, match="malformed CSV header"):
         classify_files([path])
+
+
+@pytest.mark.skipif(not os.environ.get("IOM_DATABASE_URL", "").startswith("postgresql"), reason="PostgreSQL only")
+def test_an_import_leaves_postgresql_with_statistics_for_the_planner(fresh_engine: Engine) -> None:
+    """``ANALYZE`` after the load (``iom.db.refresh_statistics``), so record reads use the
+    indexes at once: ``last_analyze`` is set by an explicit ANALYZE only, never by autovacuum."""
+    analysed = text("SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                    "AND last_analyze IS NOT NULL")
+    with fresh_engine.connect() as connection:
+        assert "crimes" not in set(connection.scalars(analysed))
+    import_files(fresh_engine, ALL_FILES, today=TODAY)
+    with fresh_engine.connect() as connection:
+        assert {"people", "crimes", "cohort_memberships"} <= set(connection.scalars(analysed))
+        assert connection.scalar(text("SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+                                      "AND tablename = 'crimes'")) > 0

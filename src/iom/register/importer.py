@@ -41,7 +41,7 @@ from iom.cohorts.models import (
 from iom.cohorts import current_state
 from iom.config import get_settings
 from iom.csv_input import CsvFault, CsvReader, open_csv
-from iom.db import insert_rows, upsert
+from iom.db import insert_rows, refresh_statistics, upsert
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.reference import read_reference
@@ -616,10 +616,11 @@ def import_files(
             if check_only:
                 raise _RollBack
     except _RollBack:
-        pass
+        return result
     except DBAPIError as exc:  # a check we do not make ourselves; still nothing is written
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise UserError(f"the database refused the import, nothing was written: {reason}") from None
+    refresh_statistics(engine)
     return result
 
 

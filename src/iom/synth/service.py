@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from iom.cohorts import current_state
-from iom.db import Base, ddl_transaction, make_engine
+from iom.db import Base, ddl_transaction, make_engine, refresh_statistics
 from iom.errors import UserError
 from iom.plugins import contributions, resolve
 from iom.register.models import Offence, Person, Unit
@@ -173,6 +173,8 @@ def replace_database(
     else:
         _replace_in_one_transaction(engine, build=build, keep=keep, progress=progress)
         _audit(engine, actor, "database replaced", detail)
+        progress.step("refreshing the planner's statistics")
+        refresh_statistics(engine)
 
 
 def _audit(engine: Engine, actor: Principal, purpose: str, detail: dict) -> None:

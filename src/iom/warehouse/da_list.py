@@ -11,14 +11,12 @@ any Ibis backend (``sections``)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import ibis
 import pandas as pd
 import pyarrow as pa
-from cachetools import LRUCache
 
-from iom.warehouse.source import query_arrow, rows_table
+from iom.warehouse.source import compiled_sql, query_arrow, rows_table
 
 INCIDENTS = ibis.schema({
     "crime_id": "int64", "person_id": "int64", "victim_id": "int64", "on": "date", "gravity": "int64",
@@ -85,23 +83,6 @@ def sections(i: ibis.Table, rules, end: dt.date) -> ibis.Table:
     ).order_by(["person_id", "serial", "repeat_victims", "stalking"])
 
 
-#: Compiled SQL per (rules, end): compiling costs tens of milliseconds, a record's tab runs it
-#: over a handful of incidents.
-_compiled: LRUCache = LRUCache(maxsize=64)
-_compiled_lock = threading.Lock()
-
-
-def _sql(rules, end: dt.date) -> str:
-    key = (rules.model_dump_json(), end)
-    with _compiled_lock:
-        sql = _compiled.get(key)
-    if sql is None:
-        sql = ibis.to_sql(sections(ibis.table(INCIDENTS, name="i"), rules, end), dialect="duckdb")
-        with _compiled_lock:
-            _compiled[key] = sql
-    return sql
-
-
 def incidents_table(rows) -> pa.Table:
     """The relation ``i`` from rows of (crime_id, person_id, victim_id, on, gravity, offence,
     domestic_abuse)."""
@@ -111,7 +92,9 @@ def incidents_table(rows) -> pa.Table:
 def sections_arrow(rules, end: dt.date, incidents: pa.Table) -> pd.DataFrame:
     """``sections`` on DuckDB over an Arrow table of incidents (a cursor per call: safe in the
     web's threads), with dates as dates."""
-    frame = query_arrow(_sql(rules, end), i=incidents)
+    sql = compiled_sql(("da list", rules.model_dump_json(), end),
+                       lambda: sections(ibis.table(INCIDENTS, name="i"), rules, end))
+    frame = query_arrow(sql, i=incidents)
     for col in ("first_on", "latest_on"):
         frame[col] = frame[col].dt.date
     frame["other_ids"] = [[int(o) for o in ids] for ids in frame["other_ids"]]

@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from iom.warehouse.source import query_arrow, rows_table
+from iom.warehouse.source import compiled_sql, query_arrow, rows_table
 
 CASES = ibis.schema({"case_no": "int64", "person_id": "int64", "index_date": "date", "end_date": "date"})
 RECORDS = ibis.schema({
@@ -55,16 +55,11 @@ def outcomes(cases: ibis.Table, records: ibis.Table) -> ibis.Table:
     ).order_by("case_no")
 
 
-_sql: str | None = None
-
-
 def outcomes_arrow(cases: pa.Table, records: pa.Table) -> pd.DataFrame:
     """``outcomes`` on DuckDB over Arrow tables (compiled once; a cursor per call)."""
-    global _sql
-    if _sql is None:
-        _sql = ibis.to_sql(outcomes(ibis.table(CASES, name="cases"), ibis.table(RECORDS, name="records")),
-                           dialect="duckdb")
-    return query_arrow(_sql, cases=cases, records=records)
+    sql = compiled_sql(("follow-up outcomes",), lambda: outcomes(ibis.table(CASES, name="cases"),
+                                                                 ibis.table(RECORDS, name="records")))
+    return query_arrow(sql, cases=cases, records=records)
 
 
 

@@ -8,14 +8,11 @@ relation."""
 
 from __future__ import annotations
 
-import threading
-
 import ibis
 import pandas as pd
 import pyarrow as pa
-from cachetools import LRUCache
 
-from iom.warehouse.source import query_arrow
+from iom.warehouse.source import compiled_sql, query_arrow
 
 HISTORY = ibis.schema({
     "person_id": "int64", "committed": "int64", "gravity": "int64", "harm": "int64", "da": "int64", "pv": "int64",
@@ -38,20 +35,10 @@ def features(t: ibis.Table, *, today: int, year_ago: int, three_years_ago: int) 
     ).order_by("person_id")
 
 
-_compiled: LRUCache = LRUCache(maxsize=64)
-_compiled_lock = threading.Lock()
-
-
 def features_arrow(history: pa.Table, *, today: int, year_ago: int, three_years_ago: int) -> pd.DataFrame:
     """``features`` on DuckDB over an Arrow table (compiled once per set of days)."""
-    key = (today, year_ago, three_years_ago)
-    with _compiled_lock:
-        sql = _compiled.get(key)
-    if sql is None:
-        sql = ibis.to_sql(features(ibis.table(HISTORY, name="t"), today=today, year_ago=year_ago,
-                                   three_years_ago=three_years_ago), dialect="duckdb")
-        with _compiled_lock:
-            _compiled[key] = sql
+    sql = compiled_sql(("history features", today, year_ago, three_years_ago), lambda: features(
+        ibis.table(HISTORY, name="t"), today=today, year_ago=year_ago, three_years_ago=three_years_ago))
     return query_arrow(sql, t=history)
 
 
@@ -64,12 +51,6 @@ def proven_reoffenders(t: ibis.Table, *, after: int, until: int, proven_by: int)
 
 def proven_reoffenders_arrow(history: pa.Table, *, after: int, until: int, proven_by: int) -> pd.DataFrame:
     """``proven_reoffenders`` on DuckDB over an Arrow table."""
-    key = ("proven", after, until, proven_by)
-    with _compiled_lock:
-        sql = _compiled.get(key)
-    if sql is None:
-        sql = ibis.to_sql(proven_reoffenders(ibis.table(HISTORY, name="t"), after=after, until=until,
-                                             proven_by=proven_by), dialect="duckdb")
-        with _compiled_lock:
-            _compiled[key] = sql
+    sql = compiled_sql(("proven reoffenders", after, until, proven_by), lambda: proven_reoffenders(
+        ibis.table(HISTORY, name="t"), after=after, until=until, proven_by=proven_by))
     return query_arrow(sql, t=history)

@@ -11,16 +11,14 @@ totals, so the parts of an explanation add up to the stored score exactly. ``con
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import ibis
 import pandas as pd
 import pyarrow as pa
-from cachetools import LRUCache
 
 from iom.dates import months_before
 from iom.register.models import PROVEN_OUTCOMES
-from iom.warehouse.source import query_arrow
+from iom.warehouse.source import compiled_sql, query_arrow
 
 #: The relation ``c`` as ``iom.scoring.data.Register.crimes_arrow`` hands it over.
 CRIMES = ibis.schema({
@@ -85,24 +83,14 @@ def person_scores(c: ibis.Table, config, as_of: dt.date) -> ibis.Table:
     )
 
 
-#: Compiled SQL per (config, as_of, relation): building and compiling the Ibis expression
-#: costs about 100 ms, ten times the query a person page then runs over one person's crimes.
-_compiled: LRUCache = LRUCache(maxsize=256)
-_compiled_lock = threading.Lock()
-
-
 def _sql(kind: str, config, as_of: dt.date) -> str:
-    key = (kind, config.model_dump_json(), as_of)
-    with _compiled_lock:
-        sql = _compiled.get(key)
-    if sql is None:
+    """The per-person scores or the per-crime parts over a relation ``c``, compiled once per
+    (config, as_of)."""
+    def expression():
         c = ibis.table(CRIMES, name="c")
-        expr = (person_scores(c, config, as_of) if kind == "scores"
+        return (person_scores(c, config, as_of) if kind == "scores"
                 else counted(c, config, as_of).order_by(["person_id", "committed_on", "id"]))
-        sql = ibis.to_sql(expr, dialect="duckdb")
-        with _compiled_lock:
-            _compiled[key] = sql
-    return sql
+    return compiled_sql(("matrix " + kind, config.model_dump_json(), as_of), expression)
 
 
 def score_arrow(config, as_of: dt.date, crimes: pa.Table) -> pd.DataFrame:

@@ -14,7 +14,6 @@ from functools import lru_cache
 from statistics import median
 
 import pandas as pd
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from statsmodels.stats.proportion import proportion_confint
@@ -29,9 +28,9 @@ from iom.errors import FieldError, NotFound, UserError
 from iom.formatting import percent
 from iom.randomisation import block_allocations, entry_hash
 from iom.referrals import service as referrals
-from iom.warehouse import follow_up
 from iom.referrals.models import Referral
 from iom.register.models import Crime, Offence
+from iom.warehouse import follow_up
 
 VIOLENCE = "Violence against the person"
 #: A referral's status → its column in Table C.

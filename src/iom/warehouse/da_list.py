@@ -22,8 +22,6 @@ INCIDENTS = ibis.schema({
     "crime_id": "int64", "person_id": "int64", "victim_id": "int64", "on": "date", "gravity": "int64",
     "offence": "string", "domestic_abuse": "boolean",
 })
-#: Section codes in the list's order, each with the side its people are on.
-SIDES = {"serial": "perpetrator", "repeat": "perpetrator", "repeat_victims": "victim", "stalking": "perpetrator"}
 
 
 def _tallied(i: ibis.Table) -> ibis.Table:
@@ -44,8 +42,9 @@ def _tallied(i: ibis.Table) -> ibis.Table:
 def sections(i: ibis.Table, rules, end: dt.date) -> ibis.Table:
     """Per person and side they are tallied on: incidents, other parties (count and ids), first
     and latest incident, the gravest (by gravity, then latest, then crime), the RFGV parts and
-    score at the window's ``end``, and a flag per section (``SIDES``) saying whether they are in
-    it. ``rules``: ``iom.domestic_abuse.rules.MonthlyListRules``."""
+    score at the window's ``end``, and a flag per section (``serial``, ``repeat``,
+    ``repeat_victims``, ``stalking``) saying whether they are in it. ``rules``:
+    ``iom.domestic_abuse.rules.MonthlyListRules``."""
     s, w = rules.sections, rules.rfgv
     t = _tallied(i)
     key = ["kind", "subject"]

@@ -9,6 +9,7 @@ import zlib
 
 import pandas as pd
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
@@ -27,13 +28,20 @@ from iom.scoring.schemas import Explanation, ExplanationPart
 
 
 PARTS = TypeAdapter(list[ExplanationPart])
-_part = ExplanationPart.model_construct
+_part = dict  # rows of ExplanationPart's fields: a run builds a hundred thousand
 
 
 def explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, stored: pd.DataFrame, *,
                       reg: Register | None = None) -> dict[int, list[ExplanationPart]]:
-    """Parts of every score for the people in ``stored`` (rows of the scores table), computed
-    from the register (``reg``: the one a run has read already, else read for these people)."""
+    """Parts of every score for the people in ``stored`` (rows of the scores table)."""
+    return {pid: PARTS.validate_python(rows) for pid, rows in explanation_rows(
+        session, config, as_of, stored, reg=reg).items()}
+
+
+def explanation_rows(session: Session, config: ScoringConfig, as_of: dt.date, stored: pd.DataFrame, *,
+                     reg: Register | None = None) -> dict[int, list[dict]]:
+    """``explanation_parts`` as plain rows, computed from the register (``reg``: the one a run
+    has read already, else read for these people)."""
     ids = [int(i) for i in stored.index]
     if not ids:
         return {}
@@ -44,14 +52,17 @@ def explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, s
     query = (select(Crime.id, Offence.description, Crime.involvement, Crime.outcome)
              .join(Offence, Offence.code == Crime.offence_code))
     described = {}
+    # Only the look-back's counted crimes need words.
+    since = pd.Timestamp(crimes["committed_on"].min()).date() if len(crimes) else None
     # A run explains thousands at once: their crimes by person (a few IN lists), not by crime.
     for chunk in ([ids[k:k + 5000] for k in range(0, len(ids), 5000)] if whole else [None]) if len(crimes) else []:
-        where = Crime.person_id.in_(chunk) if chunk is not None else Crime.id.in_(crimes["id"].tolist())
+        where = (Crime.person_id.in_(chunk) & (Crime.committed_on >= since) if chunk is not None
+                 else Crime.id.in_(crimes["id"].tolist()))
         described.update((cid, f"{description} ({crime_status(involvement, outcome)})")
                          for cid, description, involvement, outcome in session.execute(query.where(where)))
     vul = vulnerability(reg, config, as_of, ids)
     m, s = config.matrix, config.selection
-    parts: dict[int, list[ExplanationPart]] = {i: [] for i in ids}
+    parts: dict[int, list[dict]] = {i: [] for i in ids}
     # Plain columns, not itertuples: a person page explains one person, and pandas' per-call
     # set-up would cost more than the rows.
     columns = ("person_id", "id", "points", "gravity", "gravity_points", "recency_multiplier", "harm")
@@ -70,8 +81,8 @@ def explanation_parts(session: Session, config: ScoringConfig, as_of: dt.date, s
                 label=f"{day} {what}: {int(harm)} harm days"))
     da = crimes[crimes["domestic_abuse"] & crimes["victim_person_id"].notna()]
     da_ids = da.groupby("person_id")["id"].apply(lambda s: sorted(int(x) for x in s)).to_dict()
-    # Rows as dicts, and parts built unvalidated: a run explains every member at once, and
-    # pandas' per-row lookups and pydantic's checks would cost more than the rest together.
+    # Rows as dicts, and parts as plain dicts: a run explains every member at once, and
+    # pandas' per-row lookups and pydantic's models would cost more than the rest together.
     stored_rows, vul_rows = stored.to_dict("index"), vul.to_dict("index")
     markers = [col for col in vul.columns if col.startswith("marker:")]
     for pid in ids:
@@ -128,9 +139,9 @@ def stored_explanations(session: Session, *, run: ScoreRun, config: ScoringConfi
     return parts
 
 
-def explanations_stored(parts: dict[int, list[ExplanationPart]]) -> dict[int, bytes]:
-    """What a run stores per person (``Score.explanation``)."""
-    return {pid: zlib.compress(PARTS.dump_json(found), 6) for pid, found in parts.items()}
+def explanations_stored(rows: dict[int, list[dict]]) -> dict[int, bytes]:
+    """What a run stores per person (``Score.explanation``), from ``explanation_rows``."""
+    return {pid: zlib.compress(to_json(found), 6) for pid, found in rows.items()}
 
 
 def explain(session: Session, *, person_id: int, as_of: dt.date, config=None) -> Explanation:

@@ -40,11 +40,11 @@ def score_all(session: Session, *, as_of: dt.date, config=None, train: bool = Fa
     model_row, trained = model_for(session, reg, config, as_of, train=train)
     overridden = live_override_people(session, as_of)
     scores = compute_scores(reg, config, as_of, members=members, extra_ids=overridden, model=trained)
-    from iom.scoring.explain import explanation_parts, explanations_stored  # explain reads runs
+    from iom.scoring.explain import explanation_rows, explanations_stored  # explain reads runs
 
     # Stored for the cohort's members, whose records are read every day; anyone else's
     # explanation is computed when asked for (a person page, a selection page).
-    explained = explanations_stored(explanation_parts(session, config, as_of, scores[scores["member"].astype(bool)], reg=reg))
+    explained = explanations_stored(explanation_rows(session, config, as_of, scores[scores["member"].astype(bool)], reg=reg))
     run = find_run(session, as_of, config)
     if run is None:
         run = ScoreRun(as_of=as_of, config_version=config.version)
